@@ -1,0 +1,144 @@
+/* http.h - the HTTP server every service runs: libmicrohttpd underneath, a
+ * static route table on top, one arena and one server span per request.
+ *
+ * Life of a request: headers arrive -> server span started (parent from an
+ * incoming traceparent) -> body read into a bounded buffer (413 past the
+ * limit) -> route matched (404 / 405 with Allow) -> role checked by the
+ * authorizer if the route names one -> handler replies -> response sent ->
+ * access log line, metrics, span ended, arena freed.
+ *
+ * Handlers run on the server's thread pool and may block (PostgreSQL); keep
+ * the pool near the core count (DESIGN.md).
+ */
+#ifndef CRAFT_HTTP_H
+#define CRAFT_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "arena.h"
+#include "router.h"
+#include "trace.h"
+
+typedef struct craft_server craft_server;
+typedef struct craft_metrics craft_metrics;
+
+/* Decide whether the caller may use a route that names a role. Returns 0 to
+ * let the handler run; otherwise it has already replied (401/403). */
+typedef int (*craft_authorizer)(craft_req *req, const char *role);
+
+struct craft_server_options {
+	const char *service; /* service name, for logs and spans */
+	const char *host;    /* bind address, e.g. "0.0.0.0" or "127.0.0.1" */
+	unsigned port;
+	unsigned threads;              /* worker threads (0 = number of cores) */
+	unsigned max_connections;      /* 0 = 1024 */
+	unsigned connection_timeout_s; /* idle keep-alive timeout, 0 = 30 */
+	size_t max_body;               /* request body limit in bytes, 0 = 1 MiB */
+	size_t max_header;             /* per-connection header memory, 0 = 32 KiB */
+	unsigned drain_timeout_s; /* on shutdown, wait this long for in-flight requests, 0 = 10 */
+	const struct craft_route *routes;
+	size_t nroutes;
+	craft_authorizer authorizer; /* may be NULL if no route names a role */
+	craft_tracer *tracer;        /* may be NULL */
+	craft_metrics *metrics;      /* may be NULL */
+	void *app;                   /* service context, handed to every handler */
+};
+
+/* Bind and start serving. Returns 0, or CRAFT_EIO with a message in err that
+ * names the address (e.g. "127.0.0.1:8080 is already in use"). The options and
+ * the route table must outlive the server. */
+int craft_server_start(const struct craft_server_options *opts, craft_server **out, char *err,
+		       size_t err_len);
+
+/* Block until SIGTERM or SIGINT. Call craft_server_block_signals() before any
+ * thread is created so that the signals reach this wait. */
+void craft_server_wait_for_signal(void);
+void craft_server_block_signals(void);
+
+/* Graceful stop: stop accepting, let in-flight requests finish (bounded by
+ * drain_timeout_s), close connections, free the server. NULL is fine. */
+void craft_server_stop(craft_server *server);
+
+/* The port actually bound (useful with port 0). */
+unsigned craft_server_port(const craft_server *server);
+
+/* ---- the request, as handlers see it ---- */
+
+struct craft_req {
+	craft_arena *arena; /* request lifetime memory */
+	void *app;          /* craft_server_options.app */
+	craft_span *span;   /* the server span; parent of client spans */
+	const char *method;
+	const char *path; /* decoded path, no query string */
+	const struct craft_route *route;
+	struct craft_route_match match;
+	const char *body; /* NUL-terminated request body ("" when none) */
+	size_t body_len;
+	void *auth; /* set by the authorizer for handlers, e.g. verified claims */
+	/* private to http.c */
+	struct craft_req_private *priv;
+};
+
+/* A path parameter by name ("id"), NUL-terminated in the arena, or NULL. */
+const char *craft_req_param(craft_req *req, const char *name);
+
+/* A query-string argument, or NULL. First occurrence wins. */
+const char *craft_req_query(craft_req *req, const char *name);
+
+/* A request header (case-insensitive name), or NULL. */
+const char *craft_req_header(craft_req *req, const char *name);
+
+/* A cookie value by name, or NULL. */
+const char *craft_req_cookie(craft_req *req, const char *name);
+
+/* The peer address as text ("127.0.0.1"). */
+const char *craft_req_client_ip(craft_req *req);
+
+/* Parse-or-reply helpers: 0 with the value, or a 400 has been sent and a
+ * negative result is returned; the handler just returns. */
+int craft_req_param_id(craft_req *req, const char *name, long *out);
+/* The body as a JSON object; 400 with the parser's position for bad JSON or a
+ * non-object; 415 unless the Content-Type is application/json. The result
+ * is owned by the arena. */
+int craft_req_json_body(craft_req *req, json_t **out);
+/* An optional integer query argument within [min, max]; `fallback` if absent. */
+int craft_req_query_int(craft_req *req, const char *name, long min, long max, long fallback,
+			long *out);
+
+/* ---- replies: call exactly one per request ---- */
+
+/* Add a response header (copied). Call before the reply. */
+void craft_reply_header(craft_req *req, const char *name, const char *value);
+
+/* Send `len` bytes of `data` with `content_type`. The data is copied. */
+void craft_reply(craft_req *req, unsigned status, const char *content_type, const void *data,
+		 size_t len);
+
+/* Send malloc'd data without copying; the server frees it. */
+void craft_reply_take(craft_req *req, unsigned status, const char *content_type, char *data,
+		      size_t len);
+
+/* Send JSON; takes the reference to `body`. */
+void craft_reply_json(craft_req *req, unsigned status, json_t *body);
+
+/* Send {"error": message, "status_code": status, "path": path}. */
+void craft_reply_error(craft_req *req, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Send an HTML page (security headers added). The data is copied. */
+void craft_reply_html(craft_req *req, unsigned status, const char *html, size_t len);
+
+/* Send a redirect with an empty body (303 for form posts). */
+void craft_reply_redirect(craft_req *req, unsigned status, const char *location);
+
+/* True once a reply has been queued. */
+bool craft_req_replied(const craft_req *req);
+
+/* The status code replied with (0 before a reply). */
+unsigned craft_req_status(const craft_req *req);
+
+#endif
