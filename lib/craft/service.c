@@ -1,0 +1,491 @@
+#include "service.h"
+
+#include "buf.h"
+#include "common.h"
+#include "config.h"
+#include "log.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define PAGE_MAX    (256u * 1024u)
+#define METRICS_MAX (1024u * 1024u)
+
+#define FIELD(member) offsetof(struct craft_service_config, member)
+
+static const struct craft_config_field service_fields[] = {
+    {.name = "PORT",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = NULL,
+     .min = 0,
+     .max = 65535,
+     .offset = FIELD(port),
+     .help = "TCP port to listen on"},
+    {.name = "HOST",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "0.0.0.0",
+     .min = 1,
+     .max = 255,
+     .offset = FIELD(host),
+     .help = "address to bind"},
+    {.name = "THREADS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "0",
+     .min = 0,
+     .max = 256,
+     .offset = FIELD(threads),
+     .help = "HTTP worker threads, 0 = one per core"},
+    {.name = "MAX_BODY_BYTES",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "1048576",
+     .min = 1024,
+     .max = 64L * 1024 * 1024,
+     .offset = FIELD(max_body),
+     .help = "largest request body accepted"},
+    {.name = "LOG_LEVEL",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "info",
+     .min = 1,
+     .max = 16,
+     .offset = FIELD(log_level),
+     .help = "debug, info, warn or error"},
+    {.name = "APP_VERSION",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = CRAFT_VERSION,
+     .min = 1,
+     .max = 64,
+     .offset = FIELD(app_version),
+     .help = "version shown and reported"},
+    {.name = "DEPLOYMENT_ENVIRONMENT",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "development",
+     .min = 1,
+     .max = 64,
+     .offset = FIELD(environment),
+     .help = "development, staging, production ..."},
+    {.name = "OTEL_SERVICE_NAME",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 128,
+     .offset = FIELD(otel_service_name),
+     .help = "service name in traces"},
+    {.name = "OTEL_EXPORTER_OTLP_ENDPOINT",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 1024,
+     .offset = FIELD(otel_endpoint),
+     .help = "OTLP/HTTP collector URL"},
+};
+
+static const char HOME_TEMPLATE[] =
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>Craftista {{title}}</title>\n"
+    "<link rel=\"stylesheet\" href=\"/service.css\">\n</head>\n<body>\n<main>\n"
+    "<header><p class=\"brand\">Craftista</p><h1>{{title}}</h1>\n"
+    "<p>{{description}}</p></header>\n"
+    "<section aria-labelledby=\"about\"><h2 id=\"about\">About this instance</h2>\n<dl>\n"
+    "<dt>Service</dt><dd>{{name}}</dd>\n<dt>Version</dt><dd>{{version}}</dd>\n"
+    "<dt>Environment</dt><dd>{{environment}}</dd>\n"
+    "<dt>Hostname</dt><dd>{{system.hostname}}</dd>\n"
+    "<dt>IP address</dt><dd>{{system.ip_address}}</dd>\n"
+    "<dt>In a container</dt><dd>{{#system.is_container}}yes{{/system.is_container}}"
+    "{{^system.is_container}}no{{/system.is_container}}</dd>\n"
+    "<dt>On Kubernetes</dt><dd>{{#system.is_kubernetes}}yes{{/system.is_kubernetes}}"
+    "{{^system.is_kubernetes}}no{{/system.is_kubernetes}}</dd>\n"
+    "<dt>Up since</dt><dd>{{started}}</dd>\n</dl></section>\n"
+    "<section aria-labelledby=\"api\"><h2 id=\"api\">API</h2>\n<ul class=\"api\">\n"
+    "{{#links}}<li><span class=\"method\">{{method}}</span> "
+    "{{#href}}<a href=\"{{href}}\">{{path}}</a>{{/href}}{{^href}}<code>{{path}}</code>{{/href}}"
+    " <span class=\"what\">{{what}}</span></li>\n{{/links}}"
+    "</ul></section>\n</main>\n</body>\n</html>\n";
+
+static const char STYLESHEET[] =
+    ":root{--paper:#fbf8f1;--ink:#2b2a33;--fold:#d9cfbd;--accent:#c2410c}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;background:var(--paper);color:var(--ink);"
+    "font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif}\n"
+    "main{max-width:52rem;margin:0 auto;padding:2rem 1.25rem}\n"
+    ".brand{margin:0;color:var(--accent);font-weight:700;letter-spacing:.08em;"
+    "text-transform:uppercase;font-size:.8rem}\n"
+    "h1{margin:.2rem 0 .5rem;font-size:2rem}\n"
+    "section{background:#fff;border:1px solid var(--fold);border-radius:.5rem;"
+    "padding:1rem 1.25rem;margin:1.25rem 0;box-shadow:0 1px 0 var(--fold)}\n"
+    "h2{font-size:1.15rem;margin:.25rem 0 .75rem}\n"
+    "dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:0}\n"
+    "dt{font-weight:600}dd{margin:0;word-break:break-all}\n"
+    ".api{list-style:none;padding:0;margin:0}.api li{padding:.35rem 0;"
+    "border-top:1px dashed var(--fold)}.api li:first-child{border-top:0}\n"
+    ".method{display:inline-block;min-width:4.2rem;font:600 .8rem ui-monospace,monospace;"
+    "color:var(--accent)}\n"
+    "a{color:#1d4ed8}a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}\n"
+    "code{font-family:ui-monospace,monospace}.what{color:#5b5866}\n";
+
+void craft_service_timestamp(char out[32])
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	struct tm tm;
+	gmtime_r(&tv.tv_sec, &tm);
+	char base[24];
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%03dZ", base, (int)(tv.tv_usec / 1000) % 1000);
+}
+
+static const char *env_lookup(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+static int load_config(struct craft_service_config *cfg, long default_port, char *err,
+		       size_t err_len)
+{
+	struct craft_config_field fields[CRAFT_ARRAY_LEN(service_fields)];
+	memcpy(fields, service_fields, sizeof(fields));
+	char port[16];
+	snprintf(port, sizeof(port), "%ld", default_port);
+	fields[0].default_value = port;
+	const char *env = getenv("DEPLOYMENT_ENVIRONMENT");
+	cfg->development = craft_config_is_development(env);
+	return craft_config_load(fields, CRAFT_ARRAY_LEN(fields), cfg, env_lookup, NULL,
+				 cfg->development, err, err_len);
+}
+
+#define DB_FIELD(member) offsetof(struct craft_db_config, member)
+
+static const struct craft_config_field db_url_field[] = {
+    {.name = "DATABASE_URL",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 4096,
+     .secret = true,
+     .offset = DB_FIELD(database_url),
+     .help = "libpq connection URI; overrides the POSTGRES_* settings"},
+};
+
+static const struct craft_config_field db_fields[] = {
+    {.name = "POSTGRES_HOST",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "localhost",
+     .min = 1,
+     .max = 255,
+     .offset = DB_FIELD(host),
+     .help = "PostgreSQL host"},
+    {.name = "POSTGRES_PORT",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "5432",
+     .min = 1,
+     .max = 65535,
+     .offset = DB_FIELD(port),
+     .help = "PostgreSQL port"},
+    {.name = "POSTGRES_USER",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "postgres",
+     .min = 1,
+     .max = 128,
+     .offset = DB_FIELD(user),
+     .help = "PostgreSQL user"},
+    {.name = "POSTGRES_PASSWORD",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "postgres",
+     .max = 1024,
+     .secret = true,
+     .offset = DB_FIELD(password),
+     .help = "PostgreSQL password"},
+    {.name = "POSTGRES_DB",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "craftista",
+     .min = 1,
+     .max = 128,
+     .offset = DB_FIELD(dbname),
+     .help = "PostgreSQL database"},
+    {.name = "PG_POOL_SIZE",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "0",
+     .min = 0,
+     .max = 256,
+     .offset = DB_FIELD(pool_size),
+     .help = "PostgreSQL connections, 0 = one per core"},
+    {.name = "PG_ACQUIRE_TIMEOUT_MS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "2000",
+     .min = 1,
+     .max = 60000,
+     .offset = DB_FIELD(acquire_timeout_ms),
+     .help = "longest wait for a free PostgreSQL connection"},
+    {.name = "PG_STATEMENT_TIMEOUT_MS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "5000",
+     .min = 1,
+     .max = 600000,
+     .offset = DB_FIELD(statement_timeout_ms),
+     .help = "server-side statement timeout"},
+    {.name = "PG_CONNECT_TIMEOUT_S",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "3",
+     .min = 1,
+     .max = 60,
+     .offset = DB_FIELD(connect_timeout_s),
+     .help = "PostgreSQL connect timeout"},
+};
+
+static double pg_stat(craft_pg_pool *pool, int which)
+{
+	struct craft_pg_stats st;
+	craft_pg_pool_stats(pool, &st);
+	switch (which) {
+	case 0: return st.size;
+	case 1: return st.in_use;
+	case 2: return st.waiting;
+	case 3: return (double)st.acquire_timeouts;
+	case 4: return (double)st.reconnects;
+	default: return (double)st.errors;
+	}
+}
+static double pg_size(void *ctx)
+{
+	return pg_stat(ctx, 0);
+}
+static double pg_in_use(void *ctx)
+{
+	return pg_stat(ctx, 1);
+}
+static double pg_waiting(void *ctx)
+{
+	return pg_stat(ctx, 2);
+}
+static double pg_timeouts(void *ctx)
+{
+	return pg_stat(ctx, 3);
+}
+static double pg_reconnects(void *ctx)
+{
+	return pg_stat(ctx, 4);
+}
+static double pg_errors(void *ctx)
+{
+	return pg_stat(ctx, 5);
+}
+
+int craft_service_open_db(struct craft_service *svc, struct craft_db_config *cfg,
+			  const struct craft_pg_stmt *stmts, size_t nstmts, craft_pg_pool **out,
+			  char *err, size_t err_len)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	int rc = craft_config_load(db_url_field, 1, cfg, env_lookup, NULL, true, err, err_len);
+	if (rc)
+		return rc;
+	bool lenient = svc->config.development || cfg->database_url[0] != '\0';
+	rc = craft_config_load(db_fields, CRAFT_ARRAY_LEN(db_fields), cfg, env_lookup, NULL,
+			       lenient, err, err_len);
+	if (rc)
+		return rc;
+	char conninfo[2048];
+	const char *ci = cfg->database_url;
+	if (!ci[0]) {
+		char port[16];
+		snprintf(port, sizeof(port), "%ld", cfg->port);
+		if (craft_pg_conninfo_build(conninfo, sizeof(conninfo), cfg->host, port, cfg->user,
+					    cfg->password, cfg->dbname) != CRAFT_OK) {
+			snprintf(err, err_len, "PostgreSQL settings too long");
+			return CRAFT_EINVAL;
+		}
+		ci = conninfo;
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	struct craft_pg_options opts = {
+	    .conninfo = ci,
+	    .size = (unsigned)(cfg->pool_size ? cfg->pool_size : (cores > 0 ? cores : 2)),
+	    .acquire_timeout_ms = (unsigned)cfg->acquire_timeout_ms,
+	    .connect_timeout_s = (unsigned)cfg->connect_timeout_s,
+	    .statement_timeout_ms = (unsigned)cfg->statement_timeout_ms,
+	    .tracer = svc->tracer,
+	};
+	rc = craft_pg_pool_new(&opts, stmts, nstmts, out);
+	if (rc) {
+		snprintf(err, err_len,
+			 "cannot set up the PostgreSQL pool (check DATABASE_URL / POSTGRES_*)");
+		return rc;
+	}
+	craft_metrics_add_gauge(svc->metrics, "craft_pg_pool_size", "PostgreSQL pool connections",
+				pg_size, *out);
+	craft_metrics_add_gauge(svc->metrics, "craft_pg_pool_in_use",
+				"PostgreSQL connections in use", pg_in_use, *out);
+	craft_metrics_add_gauge(svc->metrics, "craft_pg_pool_waiting",
+				"Threads waiting for a PostgreSQL connection", pg_waiting, *out);
+	craft_metrics_add_counter(svc->metrics, "craft_pg_acquire_timeouts_total",
+				  "PostgreSQL acquire timeouts", pg_timeouts, *out);
+	craft_metrics_add_counter(svc->metrics, "craft_pg_reconnects_total",
+				  "PostgreSQL reconnects", pg_reconnects, *out);
+	craft_metrics_add_counter(svc->metrics, "craft_pg_errors_total", "PostgreSQL errors",
+				  pg_errors, *out);
+	return CRAFT_OK;
+}
+
+void craft_service_close_db(struct craft_db_config *cfg, craft_pg_pool *pool)
+{
+	craft_pg_pool_free(pool);
+	craft_config_free(db_url_field, 1, cfg);
+	craft_config_free(db_fields, CRAFT_ARRAY_LEN(db_fields), cfg);
+}
+
+/* Metric callbacks read through the service. */
+static double uptime_seconds(void *ctx)
+{
+	const struct craft_service *svc = ctx;
+	return difftime(time(NULL), svc->started);
+}
+
+int craft_service_init(struct craft_service *svc, long default_port, char *err, size_t err_len)
+{
+	memset(&svc->config, 0, sizeof(svc->config));
+	int rc = load_config(&svc->config, default_port, err, err_len);
+	if (rc)
+		return rc;
+	enum craft_log_level level;
+	if (craft_log_level_parse(svc->config.log_level, &level) != CRAFT_OK) {
+		snprintf(err, err_len, "LOG_LEVEL must be debug, info, warn or error (got \"%s\")",
+			 svc->config.log_level);
+		return CRAFT_EINVAL;
+	}
+	craft_log_init(svc->name, level, NULL);
+	const char *trace_name =
+	    svc->config.otel_service_name[0] ? svc->config.otel_service_name : svc->name;
+	svc->tracer =
+	    craft_tracer_new(trace_name, svc->config.app_version, svc->config.environment);
+	svc->metrics = craft_metrics_new(svc->name);
+	craft_metrics_add_gauge(svc->metrics, "craft_uptime_seconds",
+				"Seconds since the service started", uptime_seconds, svc);
+	craft_sysinfo_read(&svc->sysinfo);
+	char perr[256];
+	rc = craft_template_parse("service-home", HOME_TEMPLATE, sizeof(HOME_TEMPLATE) - 1,
+				  &svc->home, perr, sizeof(perr));
+	if (rc) {
+		snprintf(err, err_len, "home page template: %s", perr);
+		return CRAFT_EINTERNAL;
+	}
+	svc->started = time(NULL);
+	return CRAFT_OK;
+}
+
+void craft_service_cleanup(struct craft_service *svc)
+{
+	craft_template_free(svc->home);
+	svc->home = NULL;
+	craft_metrics_free(svc->metrics);
+	svc->metrics = NULL;
+	craft_tracer_free(svc->tracer);
+	svc->tracer = NULL;
+	craft_config_free(service_fields, CRAFT_ARRAY_LEN(service_fields), &svc->config);
+}
+
+int craft_service_run(struct craft_service *svc, const struct craft_route *routes, size_t nroutes,
+		      void *app, craft_authorizer authorizer)
+{
+	struct craft_server_options opts = {
+	    .service = svc->name,
+	    .host = svc->config.host,
+	    .port = (unsigned)svc->config.port,
+	    .threads = (unsigned)svc->config.threads,
+	    .max_body = (size_t)svc->config.max_body,
+	    .routes = routes,
+	    .nroutes = nroutes,
+	    .authorizer = authorizer,
+	    .tracer = svc->tracer,
+	    .metrics = svc->metrics,
+	    .app = app,
+	};
+	craft_server *server = NULL;
+	char err[256];
+	if (craft_server_start(&opts, &server, err, sizeof(err)) != CRAFT_OK) {
+		craft_log(CRAFT_LOG_ERROR, NULL, "cannot start", "{s:s}", "reason", err);
+		fprintf(stderr, "%s: %s\n", svc->name, err);
+		return CRAFT_EIO;
+	}
+	craft_server_wait_for_signal();
+	craft_server_stop(server);
+	craft_log(CRAFT_LOG_INFO, NULL, "stopped", NULL);
+	return CRAFT_OK;
+}
+
+static struct craft_service *service_of(craft_req *req)
+{
+	return req->app;
+}
+
+void craft_service_home(craft_req *req)
+{
+	struct craft_service *svc = service_of(req);
+	char started[32];
+	struct tm tm;
+	gmtime_r(&svc->started, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	json_t *links = json_array();
+	for (size_t i = 0; i < svc->nlinks; i++) {
+		const struct craft_service_link *l = &svc->links[i];
+		json_t *item = json_pack("{s:s, s:s, s:s}", "method", l->method, "path", l->path,
+					 "what", l->what);
+		if (strcmp(l->method, "GET") == 0 && !strchr(l->path, '{'))
+			json_object_set_new(item, "href", json_string(l->path));
+		json_array_append_new(links, item);
+	}
+	json_t *data =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:b, s:b}, s:o}", "name",
+		      svc->name, "title", svc->title, "description", svc->description, "version",
+		      svc->config.app_version, "environment", svc->config.environment, "started",
+		      started, "system", "hostname", svc->sysinfo.hostname, "ip_address",
+		      svc->sysinfo.ip_address, "is_container", svc->sysinfo.is_container,
+		      "is_kubernetes", svc->sysinfo.is_kubernetes, "links", links);
+	craft_buf out;
+	craft_buf_init(&out, PAGE_MAX);
+	int rc = craft_template_render(svc->home, NULL, data, &out);
+	json_decref(data);
+	if (rc) {
+		craft_buf_cleanup(&out);
+		craft_reply_error(req, 500, "Cannot render the home page");
+		return;
+	}
+	craft_reply_html(req, 200, out.data, out.len);
+	craft_buf_cleanup(&out);
+}
+
+void craft_service_health(craft_req *req)
+{
+	struct craft_service *svc = service_of(req);
+	char ts[32];
+	craft_service_timestamp(ts);
+	json_t *checks = json_object();
+	json_t *health = json_pack("{s:s, s:s, s:s}", "service", svc->name, "timestamp", ts,
+				   "version", svc->config.app_version);
+	bool ok = svc->health ? svc->health(req->app, req, checks, health) : true;
+	json_object_set_new(health, "status", json_string(ok ? "healthy" : "unhealthy"));
+	json_object_set_new(health, "checks", checks);
+	craft_reply_header(req, "Cache-Control", "no-store");
+	craft_reply_json(req, ok ? 200 : 503, health);
+}
+
+void craft_service_metrics(craft_req *req)
+{
+	struct craft_service *svc = service_of(req);
+	craft_buf out;
+	craft_buf_init(&out, METRICS_MAX);
+	if (craft_metrics_render(svc->metrics, &out) != CRAFT_OK) {
+		craft_buf_cleanup(&out);
+		craft_reply_error(req, 500, "Cannot render metrics");
+		return;
+	}
+	size_t len = 0;
+	char *text = craft_buf_steal(&out, &len);
+	craft_reply_take(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+void craft_service_stylesheet(craft_req *req)
+{
+	craft_reply_header(req, "Cache-Control", "public, max-age=3600");
+	craft_reply(req, 200, "text/css; charset=utf-8", STYLESHEET, sizeof(STYLESHEET) - 1);
+}

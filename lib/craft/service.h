@@ -1,0 +1,117 @@
+/* service.h - what every service has besides its own routes: the common
+ * settings, logging/tracing/metrics set-up, a human home page at `/`,
+ * `/health`, `/metrics` and the home page's stylesheet, and the run loop
+ * (start, wait for SIGTERM/SIGINT, drain, stop).
+ *
+ * A service's context struct starts with a `struct craft_service` member, so
+ * the common handlers find it through req->app:
+ *
+ *     struct reco_app { struct craft_service svc; craft_pg_pool *pg; ... };
+ */
+#ifndef CRAFT_SERVICE_H
+#define CRAFT_SERVICE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "http.h"
+#include "metrics.h"
+#include "pg.h"
+#include "sysinfo.h"
+#include "template.h"
+#include "trace.h"
+
+/* Settings every service reads (environment variable in brackets). */
+struct craft_service_config {
+	long port;                     /* PORT */
+	const char *host;              /* HOST, bind address */
+	long threads;                  /* THREADS, 0 = number of cores */
+	long max_body;                 /* MAX_BODY_BYTES */
+	const char *log_level;         /* LOG_LEVEL */
+	const char *app_version;       /* APP_VERSION */
+	const char *environment;       /* DEPLOYMENT_ENVIRONMENT */
+	const char *otel_service_name; /* OTEL_SERVICE_NAME */
+	const char *otel_endpoint;     /* OTEL_EXPORTER_OTLP_ENDPOINT, "" = no export */
+	bool development;              /* derived from environment */
+};
+
+/* A link on the home page: an API route and what it does. */
+struct craft_service_link {
+	const char *method;
+	const char *path; /* clickable when method is GET and the path has no {param} */
+	const char *what;
+};
+
+/* Dependency checks for /health: add "name": "up"/"down" members to `checks`
+ * (and any other members to `health`), return false when the service cannot
+ * serve (then /health answers 503). */
+typedef bool (*craft_health_check)(void *app, craft_req *req, json_t *checks, json_t *health);
+
+struct craft_service {
+	const char *name;        /* "recommendation" */
+	const char *title;       /* "Recommendation service" */
+	const char *description; /* one sentence for the home page */
+	const struct craft_service_link *links;
+	size_t nlinks;
+	craft_health_check health;
+	/* filled by craft_service_init() */
+	struct craft_service_config config;
+	struct craft_sysinfo sysinfo;
+	craft_tracer *tracer;
+	craft_metrics *metrics;
+	craft_template *home;
+	time_t started;
+};
+
+/* Load the common settings (PORT defaulting to `default_port`), set up logging,
+ * the tracer and the metrics registry, read system information. The caller
+ * fills name/title/description/links/health before. Returns 0, or
+ * CRAFT_EINVAL with the reason (naming the variable) in err. */
+int craft_service_init(struct craft_service *svc, long default_port, char *err, size_t err_len);
+
+/* Release what craft_service_init() made. */
+void craft_service_cleanup(struct craft_service *svc);
+
+/* Start the HTTP server with `routes`, block until SIGTERM/SIGINT, drain and
+ * stop. `app` is the service context (starting with the craft_service).
+ * Returns 0 after a clean stop, CRAFT_EIO when the server cannot start (the
+ * reason is logged). */
+int craft_service_run(struct craft_service *svc, const struct craft_route *routes, size_t nroutes,
+		      void *app, craft_authorizer authorizer);
+
+/* PostgreSQL settings: DATABASE_URL (a libpq URI) when set, else the
+ * POSTGRES_* variables; pool size and timeouts. */
+struct craft_db_config {
+	const char *database_url;  /* DATABASE_URL */
+	const char *host;          /* POSTGRES_HOST */
+	long port;                 /* POSTGRES_PORT */
+	const char *user;          /* POSTGRES_USER */
+	const char *password;      /* POSTGRES_PASSWORD (secret) */
+	const char *dbname;        /* POSTGRES_DB */
+	long pool_size;            /* PG_POOL_SIZE, 0 = number of cores */
+	long acquire_timeout_ms;   /* PG_ACQUIRE_TIMEOUT_MS */
+	long statement_timeout_ms; /* PG_STATEMENT_TIMEOUT_MS */
+	long connect_timeout_s;    /* PG_CONNECT_TIMEOUT_S */
+};
+
+/* Read the PostgreSQL settings and create the pool with `stmts` (it connects
+ * lazily, so the database may still be down). Outside development a default
+ * POSTGRES_PASSWORD is refused unless DATABASE_URL is set. Returns 0, or
+ * CRAFT_EINVAL with the reason in err. */
+int craft_service_open_db(struct craft_service *svc, struct craft_db_config *cfg,
+			  const struct craft_pg_stmt *stmts, size_t nstmts, craft_pg_pool **out,
+			  char *err, size_t err_len);
+void craft_service_close_db(struct craft_db_config *cfg, craft_pg_pool *pool);
+
+/* Common handlers for the route table. */
+void craft_service_home(craft_req *req);       /* GET / */
+void craft_service_health(craft_req *req);     /* GET /health */
+void craft_service_metrics(craft_req *req);    /* GET /metrics */
+void craft_service_stylesheet(craft_req *req); /* GET /service.css */
+
+/* Current UTC time as ISO 8601 with milliseconds ("2026-11-25T13:31:32.123Z"). */
+void craft_service_timestamp(char out[32]);
+
+#endif
