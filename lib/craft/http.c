@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -27,6 +28,7 @@
 #define DEFAULT_MAX_CONNECTIONS 1024u
 #define DEFAULT_CONN_TIMEOUT    30u
 #define DEFAULT_DRAIN           10u
+#define DRAIN_FACTOR            16u /* bodies up to 16x the limit are drained, not reset */
 
 static const char HTML_CSP[] = "default-src 'self'; img-src 'self' data:; style-src 'self'; "
 			       "script-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -419,15 +421,18 @@ static enum MHD_Result queue(craft_req *req)
 	return r;
 }
 
-static bool content_length_too_big(struct MHD_Connection *conn, size_t max)
+/* The declared Content-Length, or -1 when absent or unparsable. */
+static long long declared_length(struct MHD_Connection *conn)
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 	if (!cl)
-		return false;
+		return -1;
 	char *end = NULL;
 	errno = 0;
 	unsigned long long v = strtoull(cl, &end, 10);
-	return errno == ERANGE || (end && *end == '\0' && v > max);
+	if (errno == ERANGE || v > (unsigned long long)LLONG_MAX)
+		return LLONG_MAX;
+	return end && *end == '\0' ? (long long)v : -1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -440,11 +445,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!req) {
 		req = req_new(srv, conn, url, method);
 		*con_cls = req;
-		if (content_length_too_big(conn, srv->opts.max_body)) {
+		long long declared = declared_length(conn);
+		if (declared > (long long)srv->opts.max_body) {
 			req->priv->too_big = true;
-			craft_reply_error(req, 413, "Request body larger than %zu bytes",
-					  srv->opts.max_body);
-			return queue(req);
+			/* A moderately large body is read and discarded so the client
+			 * sees the 413 instead of a reset while it is still sending;
+			 * a huge one is refused at once and the connection closed. */
+			if (declared > (long long)(srv->opts.max_body * DRAIN_FACTOR)) {
+				craft_reply_error(req, 413, "Request body larger than %zu bytes",
+						  srv->opts.max_body);
+				return queue(req);
+			}
 		}
 		/* Queue on the next call: queueing now would turn off keep-alive. */
 		return MHD_YES;

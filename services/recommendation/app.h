@@ -1,0 +1,26 @@
+/* app.h - the recommendation service's context, shared by main and routes. */
+#ifndef RECO_APP_H
+#define RECO_APP_H
+
+#include "craft/pg.h"
+#include "craft/service.h"
+
+#include "daily.h"
+
+struct reco_app {
+	struct craft_service svc; /* first: the common handlers find it here */
+	struct craft_db_config db;
+	craft_pg_pool *pg;
+	struct reco_daily daily;
+};
+
+/* The route table and the home page's API links. */
+extern const struct craft_route reco_routes[];
+extern const size_t reco_nroutes;
+extern const struct craft_service_link reco_links[];
+extern const size_t reco_nlinks;
+
+/* /health dependency check. */
+bool reco_health(void *app, craft_req *req, json_t *checks, json_t *health);
+
+#endif

@@ -1,0 +1,115 @@
+/* routes.c - recommendation's HTTP handlers: parse, call the domain, render. */
+#include "app.h"
+
+#include "craft/common.h"
+#include "craft/log.h"
+
+#include <time.h>
+
+#define LIMIT_MIN     1
+#define LIMIT_MAX     50
+#define LIMIT_DEFAULT 5
+
+static json_t *product_json(const struct reco_product *p)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)p->id, "name", p->name,
+			 "description", p->description, "image_url", p->image_url, "votes",
+			 (json_int_t)p->votes);
+}
+
+/* Reply for a failed database call. */
+static void reply_db_error(craft_req *req, int rc)
+{
+	if (rc == CRAFT_EUNAVAIL || rc == CRAFT_ETIMEOUT) {
+		craft_reply_header(req, "Retry-After", "1");
+		craft_reply_error(req, 503, "Database unavailable");
+		return;
+	}
+	craft_reply_error(req, 500, "Database error");
+}
+
+static void origami_of_the_day(craft_req *req)
+{
+	struct reco_app *app = req->app;
+	struct reco_product p;
+	int rc = reco_daily_get(&app->daily, app->pg, req->arena, req->span, time(NULL), &p);
+	if (rc == CRAFT_ENOTFOUND) {
+		craft_reply_error(req, 404, "No origami in the catalogue");
+		return;
+	}
+	if (rc) {
+		reply_db_error(req, rc);
+		return;
+	}
+	craft_reply_json(req, 200, product_json(&p));
+}
+
+static void recommendations(craft_req *req)
+{
+	struct reco_app *app = req->app;
+	long limit;
+	if (craft_req_query_int(req, "limit", LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT, &limit))
+		return;
+	struct reco_product *items = NULL;
+	size_t n = 0;
+	int rc = reco_store_top(app->pg, req->arena, req->span, limit, &items, &n);
+	if (rc) {
+		reply_db_error(req, rc);
+		return;
+	}
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, product_json(&items[i]));
+	craft_reply_json(req, 200, list);
+}
+
+static void recommendation_status(craft_req *req)
+{
+	struct reco_app *app = req->app;
+	bool db_up = craft_pg_ping(app->pg, req->span) == CRAFT_OK;
+	char ts[32];
+	craft_service_timestamp(ts);
+	craft_reply_header(req, "Cache-Control", "no-store");
+	craft_reply_json(req, 200,
+			 json_pack("{s:s, s:s, s:s, s:s, s:s}", "status",
+				   db_up ? "operational" : "degraded", "database_status",
+				   db_up ? "operational" : "down", "service", "recommendation",
+				   "version", app->svc.config.app_version, "timestamp", ts));
+}
+
+bool reco_health(void *ctx, craft_req *req, json_t *checks, json_t *health)
+{
+	(void)health;
+	struct reco_app *app = ctx;
+	bool up = craft_pg_ping(app->pg, req->span) == CRAFT_OK;
+	json_object_set_new(checks, "database", json_string(up ? "up" : "down"));
+	return up;
+}
+
+const struct craft_route reco_routes[] = {
+    {.method = "GET", .pattern = "/", .handler = craft_service_home},
+    {.method = "GET", .pattern = "/health", .handler = craft_service_health},
+    {.method = "GET", .pattern = "/metrics", .handler = craft_service_metrics},
+    {.method = "GET", .pattern = "/service.css", .handler = craft_service_stylesheet},
+    {.method = "GET", .pattern = "/api/origami-of-the-day", .handler = origami_of_the_day},
+    {.method = "GET", .pattern = "/api/recommendations", .handler = recommendations},
+    {.method = "GET", .pattern = "/api/recommendation-status", .handler = recommendation_status},
+};
+const size_t reco_nroutes = CRAFT_ARRAY_LEN(reco_routes);
+
+const struct craft_service_link reco_links[] = {
+    {.method = "GET",
+     .path = "/api/origami-of-the-day",
+     .what = "the origami of the day, the same for everyone during a UTC day"},
+    {.method = "GET",
+     .path = "/api/recommendations",
+     .what = "the most-voted origami; ?limit=1..50, default 5"},
+    {.method = "GET",
+     .path = "/api/recommendation-status",
+     .what = "operational or degraded, with the database status"},
+    {.method = "GET",
+     .path = "/health",
+     .what = "health for probes (503 when the database is down)"},
+    {.method = "GET", .path = "/metrics", .what = "Prometheus metrics"},
+};
+const size_t reco_nlinks = CRAFT_ARRAY_LEN(reco_links);
