@@ -28,9 +28,10 @@ trap 'stop_stack 1' EXIT
 say "(Ctrl-C stops everything; logs follow)"
 
 VAR_DIR=$(abs_path "${VAR_DIR:-${CRAFT_VAR_DIR:-var/dev}}")
-shopt -s nullglob
-logs=("$VAR_DIR"/log/{auth,recommendation,product,frontend}.log)
-shopt -u nullglob
+logs=()
+for name in auth recommendation product frontend; do
+	[[ -e "$VAR_DIR/log/$name.log" ]] && logs+=("$VAR_DIR/log/$name.log")
+done
 if ((${#logs[@]} > 0)); then
 	tail -n 0 -F "${logs[@]}" &
 else
