@@ -57,6 +57,8 @@ struct craft_req_private {
 	size_t response_len;
 	struct out_header *headers;
 	uint64_t start_ns;
+	craft_handler then; /* continuation of a suspended request */
+	bool suspended;
 };
 
 static uint64_t monotonic_ns(void)
@@ -206,6 +208,31 @@ int craft_req_json_body(craft_req *req, json_t **out)
 	}
 	*out = root;
 	return CRAFT_OK;
+}
+
+/* ---- asynchronous handlers ---- */
+
+void craft_req_suspend(craft_req *req, craft_handler then)
+{
+	struct craft_req_private *p = req->priv;
+	p->then = then;
+	p->suspended = true;
+	MHD_suspend_connection(p->conn);
+}
+
+void craft_req_resume(craft_req *req)
+{
+	MHD_resume_connection(req->priv->conn);
+}
+
+/* After a handler or continuation: 500 if it neither replied nor suspended. */
+static void check_replied(craft_req *req)
+{
+	if (craft_req_replied(req) || req->priv->suspended)
+		return;
+	craft_log(CRAFT_LOG_ERROR, req->span, "handler returned without a reply", "{s:s}", "route",
+		  req->route ? req->route->pattern : "unmatched");
+	craft_reply_error(req, 500, "Internal server error");
 }
 
 /* ---- replies ---- */
@@ -407,11 +434,7 @@ static void dispatch(craft_req *req)
 		}
 	}
 	req->route->handler(req);
-	if (!craft_req_replied(req)) {
-		craft_log(CRAFT_LOG_ERROR, req->span, "handler returned without a reply", "{s:s}",
-			  "route", req->route->pattern);
-		craft_reply_error(req, 500, "Internal server error");
-	}
+	check_replied(req);
 }
 
 static enum MHD_Result queue(craft_req *req)
@@ -470,6 +493,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (p->then) { /* resumed after craft_req_suspend() */
+		craft_handler then = p->then;
+		p->then = NULL;
+		p->suspended = false;
+		then(req);
+		check_replied(req);
+		return p->suspended ? MHD_YES : queue(req);
+	}
 	if (p->response)
 		return MHD_YES; /* already answered (413 on the first call) */
 	if (p->too_big) {
@@ -483,7 +514,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->body_len = p->body.len;
 	}
 	dispatch(req);
-	return queue(req);
+	return p->suspended ? MHD_YES : queue(req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -617,8 +648,8 @@ int craft_server_start(const struct craft_server_options *opts, craft_server **o
 		free(srv);
 		return CRAFT_EIO;
 	}
-	unsigned flags =
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (ipv6)
 		flags |= MHD_USE_IPv6;
 	srv->daemon = MHD_start_daemon(

@@ -109,6 +109,20 @@ int craft_req_json_body(craft_req *req, json_t **out);
 int craft_req_query_int(craft_req *req, const char *name, long min, long max, long fallback,
 			long *out);
 
+/* ---- asynchronous handlers ---- */
+
+/* Park the request without replying and free the server thread: the handler
+ * returns, work continues elsewhere (e.g. a craft_workq job), and that work
+ * calls craft_req_resume() when done. The server then calls `then(req)` on
+ * one of its threads, which replies (or suspends again). Call from the
+ * handler (or a continuation) only, before handing the request to another
+ * thread. */
+void craft_req_suspend(craft_req *req, craft_handler then);
+
+/* Wake a suspended request; safe from any thread, exactly once per suspend.
+ * The request must not be touched by the caller afterwards. */
+void craft_req_resume(craft_req *req);
+
 /* ---- replies: call exactly one per request ---- */
 
 /* Add a response header (copied). Call before the reply. */
