@@ -173,7 +173,8 @@ static void load_field(const struct craft_config_field *f, void *target, const c
 			  f->help ? f->help : "");
 		return;
 	}
-	if (f->secret && !development && f->default_value && strcmp(text, f->default_value) == 0) {
+	if (f->secret && !development && f->default_value && f->default_value[0] &&
+	    strcmp(text, f->default_value) == 0) {
 		add_error(e, "%s is still the development default; set a secret value", f->name);
 		return;
 	}

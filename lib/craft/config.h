@@ -33,7 +33,7 @@ struct craft_config_field {
 	enum craft_config_type type;
 	const char *default_value; /* text form; NULL = required */
 	long min, max;             /* INT: inclusive bounds; STR: length bounds (max 0 = 4096) */
-	bool secret;               /* never printed; its default refused outside development */
+	bool secret;               /* never printed; a non-empty default is refused outside development */
 	size_t offset;             /* offsetof() of the target field: const char * / long / bool */
 	const char *help;          /* one line, for the error message and docs */
 };
@@ -49,7 +49,8 @@ typedef const char *(*craft_config_lookup)(void *ctx, const char *name);
  * and BOOL and is the value for STR (an error when min >= 1). INT: a whole
  * decimal number within [min, max]. BOOL: true/false, 1/0, yes/no, on/off,
  * any case. STR: a strdup'd copy of min..max bytes (max 0 = 4096).
- * Unless `development`, a secret whose value is still its default is refused.
+ * Unless `development`, a secret whose value is still its (non-empty) default is
+ * refused; a secret with an empty default is optional.
  *
  * Returns 0, or CRAFT_EINVAL with every problem described in `err` (bounded
  * by err_len, "; "-separated; err may be NULL). Messages name the variable

@@ -324,6 +324,33 @@ static void test_secret_default(void **state)
 	craft_config_free(fields, CRAFT_ARRAY_LEN(fields), &cfg);
 }
 
+/* A secret whose default is empty is optional, also in production. */
+static void test_optional_secret(void **state)
+{
+	(void)state;
+	struct opt {
+		const char *password;
+	} o;
+	const struct craft_config_field opt_fields[] = {
+	    {.name = "ADMIN_PASSWORD",
+	     .type = CRAFT_CONFIG_STR,
+	     .default_value = "",
+	     .secret = true,
+	     .offset = offsetof(struct opt, password)},
+	};
+	struct fake_env unset = {{{NULL, NULL}}};
+	struct fake_env set = {{{"ADMIN_PASSWORD", "s3cret-admin"}, {NULL, NULL}}};
+	char err[256];
+	assert_int_equal(
+	    craft_config_load(opt_fields, 1, &o, fake_lookup, &unset, false, err, sizeof(err)), 0);
+	assert_string_equal(o.password, "");
+	craft_config_free(opt_fields, 1, &o);
+	assert_int_equal(
+	    craft_config_load(opt_fields, 1, &o, fake_lookup, &set, false, err, sizeof(err)), 0);
+	assert_string_equal(o.password, "s3cret-admin");
+	craft_config_free(opt_fields, 1, &o);
+}
+
 static void test_secret_never_in_errors(void **state)
 {
 	(void)state;
@@ -456,11 +483,17 @@ static void test_config_log(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),       cmocka_unit_test(test_overrides),
-	    cmocka_unit_test(test_bad_int),        cmocka_unit_test(test_bool_forms),
-	    cmocka_unit_test(test_strings),        cmocka_unit_test(test_required_missing),
-	    cmocka_unit_test(test_secret_default), cmocka_unit_test(test_secret_never_in_errors),
-	    cmocka_unit_test(test_is_development), cmocka_unit_test(test_getenv_default_lookup),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_bad_int),
+	    cmocka_unit_test(test_bool_forms),
+	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_required_missing),
+	    cmocka_unit_test(test_secret_default),
+	    cmocka_unit_test(test_optional_secret),
+	    cmocka_unit_test(test_secret_never_in_errors),
+	    cmocka_unit_test(test_is_development),
+	    cmocka_unit_test(test_getenv_default_lookup),
 	    cmocka_unit_test(test_config_log),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
