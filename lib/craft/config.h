@@ -33,9 +33,9 @@ struct craft_config_field {
 	enum craft_config_type type;
 	const char *default_value; /* text form; NULL = required */
 	long min, max;             /* INT: inclusive bounds; STR: length bounds (max 0 = 4096) */
-	bool secret;               /* never printed; a non-empty default is refused outside development */
-	size_t offset;             /* offsetof() of the target field: const char * / long / bool */
-	const char *help;          /* one line, for the error message and docs */
+	bool secret;      /* never printed; a non-empty default is refused outside development */
+	size_t offset;    /* offsetof() of the target field: const char * / long / bool */
+	const char *help; /* one line, for the error message and docs */
 };
 
 /* getenv-like: the value of `name`, or NULL when unset. The result must stay

@@ -78,7 +78,7 @@ struct craft_req {
 	struct craft_route_match match;
 	const char *body; /* NUL-terminated request body ("" when none) */
 	size_t body_len;
-	void *auth; /* set by the authorizer for handlers, e.g. verified claims */
+	void *auth;  /* set by the authorizer for handlers, e.g. verified claims */
 	void *state; /* free for the handler, e.g. a suspended request's job */
 	/* private to http.c */
 	struct craft_req_private *priv;
