@@ -213,6 +213,10 @@ main() {
 	export CRAFT_VAR_DIR=$TEST_VAR_DIR
 	INTERNAL_API_KEY=test-$(rand_hex 16)
 	export INTERNAL_API_KEY
+	# Test-sized settings: a cheaper bcrypt (same code path) and short login
+	# windows so the brute-force tests can see the 429 end.
+	export BCRYPT_COST=${BCRYPT_COST:-10}
+	export LOGIN_WINDOW_SECONDS=${LOGIN_WINDOW_SECONDS:-4}
 	export HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-60}
 	export CRAFT_PG_OPTS=${CRAFT_PG_OPTS--c fsync=off}
 	if [[ $CMAKE_BUILD_TYPE == Sanitize ]]; then
@@ -228,6 +232,7 @@ main() {
 	"$STACK" migrate
 	eval "$("$STACK" env)"
 	export CRAFT_TEST_DATABASE_URL=$DATABASE_URL
+	export CRAFT_TEST_REDIS_PORT=$REDIS_PORT
 	export CRAFT_STACK=$STACK CRAFT_REPO=$REPO
 
 	if [[ -n ${WANT[unit]:-} ]]; then

@@ -334,6 +334,105 @@ void craft_service_close_db(struct craft_db_config *cfg, craft_pg_pool *pool)
 	craft_config_free(db_fields, CRAFT_ARRAY_LEN(db_fields), cfg);
 }
 
+#define CACHE_FIELD(member) offsetof(struct craft_cache_config, member)
+
+static const struct craft_config_field cache_fields[] = {
+    {.name = "REDIS_HOST",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "localhost",
+     .min = 1,
+     .max = 255,
+     .offset = CACHE_FIELD(host),
+     .help = "Redis host"},
+    {.name = "REDIS_PORT",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "6379",
+     .min = 1,
+     .max = 65535,
+     .offset = CACHE_FIELD(port),
+     .help = "Redis port"},
+    {.name = "REDIS_POOL_SIZE",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "0",
+     .min = 0,
+     .max = 256,
+     .offset = CACHE_FIELD(pool_size),
+     .help = "Redis connections, 0 = one per core"},
+    {.name = "REDIS_TIMEOUT_MS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "250",
+     .min = 10,
+     .max = 10000,
+     .offset = CACHE_FIELD(timeout_ms),
+     .help = "Redis connect and command timeout"},
+};
+
+static struct craft_redis_stats redis_stats(void *pool)
+{
+	struct craft_redis_stats st;
+	craft_redis_pool_stats(pool, &st);
+	return st;
+}
+static double redis_up(void *ctx)
+{
+	return redis_stats(ctx).circuit == CRAFT_CIRCUIT_CLOSED ? 1 : 0;
+}
+static double redis_commands(void *ctx)
+{
+	return (double)redis_stats(ctx).commands;
+}
+static double redis_failures(void *ctx)
+{
+	return (double)redis_stats(ctx).failures;
+}
+static double redis_rejected(void *ctx)
+{
+	return (double)redis_stats(ctx).rejected;
+}
+
+int craft_service_open_cache(struct craft_service *svc, struct craft_cache_config *cfg,
+			     const struct craft_redis_script *scripts, size_t nscripts,
+			     craft_redis_pool **out, char *err, size_t err_len)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	int rc = craft_config_load(cache_fields, CRAFT_ARRAY_LEN(cache_fields), cfg, env_lookup,
+				   NULL, svc->config.development, err, err_len);
+	if (rc)
+		return rc;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	struct craft_redis_options opts = {
+	    .host = cfg->host,
+	    .port = (unsigned)cfg->port,
+	    .size = (unsigned)(cfg->pool_size ? cfg->pool_size : (cores > 0 ? cores : 2)),
+	    .connect_timeout_ms = (unsigned)cfg->timeout_ms,
+	    .command_timeout_ms = (unsigned)cfg->timeout_ms,
+	    .tracer = svc->tracer,
+	};
+	rc = craft_redis_pool_new(&opts, scripts, nscripts, out);
+	if (rc) {
+		snprintf(err, err_len,
+			 "cannot set up the Redis pool (check REDIS_HOST / REDIS_PORT)");
+		return rc;
+	}
+	craft_metrics_add_gauge(svc->metrics, "craft_redis_up",
+				"1 while the Redis circuit is closed", redis_up, *out);
+	craft_metrics_add_counter(svc->metrics, "craft_redis_commands_total", "Redis commands sent",
+				  redis_commands, *out);
+	craft_metrics_add_counter(svc->metrics, "craft_redis_failures_total",
+				  "Redis connect failures, timeouts and lost links", redis_failures,
+				  *out);
+	craft_metrics_add_counter(svc->metrics, "craft_redis_rejected_total",
+				  "Redis commands refused while the circuit was open",
+				  redis_rejected, *out);
+	return CRAFT_OK;
+}
+
+void craft_service_close_cache(struct craft_cache_config *cfg, craft_redis_pool *pool)
+{
+	craft_redis_pool_free(pool);
+	craft_config_free(cache_fields, CRAFT_ARRAY_LEN(cache_fields), cfg);
+}
+
 /* Metric callbacks read through the service. */
 static double uptime_seconds(void *ctx)
 {

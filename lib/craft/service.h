@@ -19,6 +19,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "pg.h"
+#include "redis.h"
 #include "sysinfo.h"
 #include "template.h"
 #include "trace.h"
@@ -104,6 +105,22 @@ int craft_service_open_db(struct craft_service *svc, struct craft_db_config *cfg
 			  const struct craft_pg_stmt *stmts, size_t nstmts, craft_pg_pool **out,
 			  char *err, size_t err_len);
 void craft_service_close_db(struct craft_db_config *cfg, craft_pg_pool *pool);
+
+/* Redis settings: REDIS_HOST, REDIS_PORT, REDIS_POOL_SIZE, REDIS_TIMEOUT_MS. */
+struct craft_cache_config {
+	const char *host;
+	long port;
+	long pool_size; /* 0 = number of cores */
+	long timeout_ms;
+};
+
+/* Read the Redis settings and create the pool with `scripts` (lazily
+ * connected; Redis being down is never fatal). Its figures go to /metrics.
+ * Returns 0, or CRAFT_EINVAL with the reason in err. */
+int craft_service_open_cache(struct craft_service *svc, struct craft_cache_config *cfg,
+			     const struct craft_redis_script *scripts, size_t nscripts,
+			     craft_redis_pool **out, char *err, size_t err_len);
+void craft_service_close_cache(struct craft_cache_config *cfg, craft_redis_pool *pool);
 
 /* Common handlers for the route table. */
 void craft_service_home(craft_req *req);       /* GET / */

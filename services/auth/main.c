@@ -1,0 +1,323 @@
+/* main.c - auth: read config, load keys, build dependencies, serve. */
+#include "app.h"
+
+#include "craft/common.h"
+#include "craft/config.h"
+#include "craft/log.h"
+
+#include "password.h"
+#include "users.h"
+#include "validate.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FIELD(member) offsetof(struct auth_config, member)
+
+static const struct craft_config_field auth_fields[] = {
+    {.name = "INTERNAL_API_KEY",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "craftista-dev-internal-key",
+     .min = 16,
+     .max = 512,
+     .secret = true,
+     .offset = FIELD(internal_api_key),
+     .help = "shared secret callers of /api/auth/register must send"},
+    {.name = "RSA_PRIVATE_KEY_PATH",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "var/keys/private.pem",
+     .min = 1,
+     .max = 4000,
+     .offset = FIELD(private_key_path),
+     .help = "PEM file of the signing key"},
+    {.name = "RSA_PUBLIC_KEY_PATH",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "var/keys/public.pem",
+     .min = 1,
+     .max = 4000,
+     .offset = FIELD(public_key_path),
+     .help = "PEM file of its public key"},
+    {.name = "PRODUCT_KEY_ID",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "craftista-key-1",
+     .min = 1,
+     .max = 128,
+     .offset = FIELD(key_id),
+     .help = "kid of the signing key"},
+    {.name = "RSA_PREVIOUS_KEYS_DIR",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 4000,
+     .offset = FIELD(previous_keys_dir),
+     .help = "directory of <kid>.pem public keys still accepted after a rotation"},
+    {.name = "BASE_URL",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "http://localhost:8082",
+     .min = 1,
+     .max = 400,
+     .offset = FIELD(base_url),
+     .help = "issuer URL of this service"},
+    {.name = "JWT_AUDIENCE",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 256,
+     .offset = FIELD(audience),
+     .help = "aud claim of issued tokens; empty = none"},
+    {.name = "TOKEN_TTL_SECONDS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "3600",
+     .min = 60,
+     .max = 86400,
+     .offset = FIELD(token_ttl_s),
+     .help = "token lifetime"},
+    {.name = "BCRYPT_COST",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "12",
+     .min = AUTH_BCRYPT_COST_MIN,
+     .max = AUTH_BCRYPT_COST_MAX,
+     .offset = FIELD(bcrypt_cost),
+     .help = "bcrypt work factor"},
+    {.name = "BCRYPT_WORKERS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "0",
+     .min = 0,
+     .max = 64,
+     .offset = FIELD(bcrypt_workers),
+     .help = "threads that hash passwords, 0 = one per core"},
+    {.name = "BCRYPT_QUEUE",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "256",
+     .min = 1,
+     .max = 100000,
+     .offset = FIELD(bcrypt_queue),
+     .help = "password checks that may wait; more are refused with 503"},
+    {.name = "ADMIN_USERNAME",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 50,
+     .offset = FIELD(admin_username),
+     .help = "administrator created or updated at start"},
+    {.name = "ADMIN_PASSWORD",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 72,
+     .secret = true,
+     .offset = FIELD(admin_password),
+     .help = "its password"},
+    {.name = "ADMIN_EMAIL",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 100,
+     .offset = FIELD(admin_email),
+     .help = "its email (default <username>@craftista.local)"},
+    {.name = "LOGIN_MAX_FAILURES",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "5",
+     .min = 1,
+     .max = 1000,
+     .offset = FIELD(login_max_account),
+     .help = "failed logins per account per window before 429"},
+    {.name = "LOGIN_MAX_FAILURES_PER_CLIENT",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "20",
+     .min = 1,
+     .max = 100000,
+     .offset = FIELD(login_max_client),
+     .help = "failed logins per client address per window before 429"},
+    {.name = "LOGIN_WINDOW_SECONDS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "300",
+     .min = 1,
+     .max = 86400,
+     .offset = FIELD(login_window_s),
+     .help = "window of the failed-login counters"},
+};
+
+static const char *env_lookup(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+static unsigned cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 2u;
+}
+
+/* Create or update the configured administrator; retried while the database
+ * is not reachable yet, so start-up never waits for it. */
+static void *bootstrap_admin(void *arg)
+{
+	struct auth_app *app = arg;
+	const struct auth_config *c = &app->cfg;
+	char hash[AUTH_HASH_MAX];
+	if (auth_password_hash(c->admin_password, (int)c->bcrypt_cost, hash) != CRAFT_OK) {
+		craft_log(CRAFT_LOG_ERROR, NULL, "cannot hash the administrator password", NULL);
+		return NULL;
+	}
+	char email[160];
+	if (c->admin_email[0])
+		snprintf(email, sizeof(email), "%s", c->admin_email);
+	else
+		snprintf(email, sizeof(email), "%s@craftista.local", c->admin_username);
+	for (int attempt = 0; attempt < 120; attempt++) {
+		craft_arena *arena = craft_arena_new(0);
+		int rc =
+		    auth_users_upsert_admin(app->pg, arena, NULL, c->admin_username, email, hash);
+		craft_arena_free(arena);
+		if (rc == CRAFT_OK) {
+			craft_log(CRAFT_LOG_INFO, NULL, "administrator ready", "{s:s}", "username",
+				  c->admin_username);
+			return NULL;
+		}
+		if (rc != CRAFT_EUNAVAIL && rc != CRAFT_ETIMEOUT) {
+			craft_log(CRAFT_LOG_ERROR, NULL, "cannot create the administrator",
+				  "{s:s, s:s}", "username", c->admin_username, "error",
+				  rc == CRAFT_ECONFLICT ? "email already used by another user"
+							: craft_strerror(rc));
+			return NULL;
+		}
+		sleep(1);
+	}
+	craft_log(CRAFT_LOG_ERROR, NULL, "gave up creating the administrator: database down", NULL);
+	return NULL;
+}
+
+static int check_admin_settings(const struct auth_config *c, char *err, size_t err_len)
+{
+	if (!c->admin_username[0] && !c->admin_password[0])
+		return CRAFT_OK;
+	const char *problem = NULL;
+	if (!c->admin_username[0] || !c->admin_password[0])
+		problem = "ADMIN_USERNAME and ADMIN_PASSWORD must be set together";
+	else if (auth_check_username(c->admin_username))
+		problem =
+		    "ADMIN_USERNAME must be 3-50 characters of letters, digits, '_', '.', '-'";
+	else if (auth_check_password(c->admin_password))
+		problem = "ADMIN_PASSWORD must be 8-72 bytes";
+	else if (c->admin_email[0] && auth_check_email(c->admin_email))
+		problem = "ADMIN_EMAIL must be a valid address";
+	if (!problem)
+		return CRAFT_OK;
+	snprintf(err, err_len, "%s", problem);
+	return CRAFT_EINVAL;
+}
+
+static double bcrypt_queued(void *ctx)
+{
+	struct craft_workq_stats st;
+	craft_workq_stats(ctx, &st);
+	return st.queued + st.running;
+}
+
+static double bcrypt_rejected(void *ctx)
+{
+	struct craft_workq_stats st;
+	craft_workq_stats(ctx, &st);
+	return (double)st.rejected;
+}
+
+static int setup(struct auth_app *app, char *err, size_t err_len)
+{
+	struct auth_config *c = &app->cfg;
+	int rc = craft_config_load(auth_fields, CRAFT_ARRAY_LEN(auth_fields), c, env_lookup, NULL,
+				   app->svc.config.development, err, err_len);
+	if (rc || (rc = check_admin_settings(c, err, err_len)))
+		return rc;
+	craft_config_log(auth_fields, CRAFT_ARRAY_LEN(auth_fields), c);
+	snprintf(app->issuer, sizeof(app->issuer), "%s", c->base_url);
+	size_t n = strlen(app->issuer);
+	while (n > 0 && app->issuer[n - 1] == '/')
+		app->issuer[--n] = '\0';
+	struct auth_keys_options ko = {
+	    .private_path = c->private_key_path,
+	    .public_path = c->public_key_path,
+	    .kid = c->key_id,
+	    .previous_dir = c->previous_keys_dir,
+	    .generate_if_missing = app->svc.config.development,
+	    .generate_bits = 2048,
+	};
+	if ((rc = auth_keys_load(&ko, &app->keys, err, err_len)))
+		return rc;
+	app->token = (struct auth_token_opts){
+	    .issuer = app->issuer, .audience = c->audience, .ttl_s = c->token_ttl_s};
+	app->verify = (struct craft_jwt_verify_opts){
+	    .issuer = app->issuer, .audience = c->audience, .leeway_s = 30, .require_kid = false};
+	if (auth_password_hash("craftista-timing-equaliser", (int)c->bcrypt_cost,
+			       app->dummy_hash) != CRAFT_OK) {
+		snprintf(err, err_len, "bcrypt is not available (libxcrypt)");
+		return CRAFT_EINTERNAL;
+	}
+	unsigned workers = c->bcrypt_workers ? (unsigned)c->bcrypt_workers : cores();
+	if ((rc = craft_workq_new(workers, (unsigned)c->bcrypt_queue, &app->bcrypt))) {
+		snprintf(err, err_len, "cannot start the bcrypt workers");
+		return rc;
+	}
+	craft_metrics_add_gauge(app->svc.metrics, "craft_auth_bcrypt_pending",
+				"Password hashes queued or running", bcrypt_queued, app->bcrypt);
+	craft_metrics_add_counter(app->svc.metrics, "craft_auth_bcrypt_rejected_total",
+				  "Password hashes refused because the queue was full",
+				  bcrypt_rejected, app->bcrypt);
+	if ((rc = craft_service_open_db(&app->svc, &app->db, auth_users_stmts, auth_users_nstmts,
+					&app->pg, err, err_len)))
+		return rc;
+	if ((rc = craft_service_open_cache(&app->svc, &app->cache, auth_limiter_scripts,
+					   auth_limiter_nscripts, &app->redis, err, err_len)))
+		return rc;
+	app->limiter = (struct auth_limiter){.redis = app->redis,
+					     .max_account = c->login_max_account,
+					     .max_client = c->login_max_client,
+					     .window_s = c->login_window_s};
+	if (c->admin_username[0]) {
+		if (pthread_create(&app->admin_thread, NULL, bootstrap_admin, app) == 0)
+			app->admin_thread_started = true;
+	}
+	return CRAFT_OK;
+}
+
+static void teardown(struct auth_app *app)
+{
+	if (app->admin_thread_started)
+		pthread_join(app->admin_thread, NULL);
+	craft_workq_free(app->bcrypt);
+	if (app->redis)
+		craft_service_close_cache(&app->cache, app->redis);
+	if (app->pg)
+		craft_service_close_db(&app->db, app->pg);
+	auth_keys_cleanup(&app->keys);
+	craft_config_free(auth_fields, CRAFT_ARRAY_LEN(auth_fields), &app->cfg);
+	craft_service_cleanup(&app->svc);
+}
+
+int main(void)
+{
+	static struct auth_app app = {
+	    .svc = {.name = "auth",
+		    .title = "Authentication service",
+		    .description = "Registers users, checks passwords with bcrypt and issues "
+				   "RS256 access tokens; publishes its keys as a JWK set.",
+		    .health = auth_health},
+	};
+	app.svc.links = auth_links;
+	app.svc.nlinks = auth_nlinks;
+	char err[512];
+	craft_server_block_signals();
+	if (craft_service_init(&app.svc, 8082, err, sizeof(err)) != CRAFT_OK) {
+		fprintf(stderr, "auth: configuration error: %s\n", err);
+		return 2;
+	}
+	if (setup(&app, err, sizeof(err)) != CRAFT_OK) {
+		craft_log(CRAFT_LOG_ERROR, NULL, "cannot start", "{s:s}", "reason", err);
+		fprintf(stderr, "auth: %s\n", err);
+		teardown(&app);
+		return 2;
+	}
+	int rc = craft_service_run(&app.svc, auth_routes, auth_nroutes, &app, NULL);
+	teardown(&app);
+	return rc == CRAFT_OK ? 0 : 1;
+}

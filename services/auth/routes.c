@@ -1,0 +1,374 @@
+/* routes.c - auth's HTTP handlers: parse and check input, call the domain
+ * (passwords on the bcrypt queue, users in PostgreSQL, tokens), render JSON. */
+#include "app.h"
+
+#include "craft/common.h"
+#include "craft/log.h"
+
+#include "password.h"
+#include "users.h"
+#include "validate.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* One bcrypt run, hashing or checking, done on the worker queue. */
+struct bcrypt_job {
+	struct auth_app *app;
+	craft_req *req;
+	const char *password;
+	const char *stored; /* NULL: hash `password`; else check against it */
+	char hash[AUTH_HASH_MAX];
+	int rc;
+	bool match;
+	bool rejected; /* the queue was full */
+	/* what the continuation needs */
+	const char *username;
+	const char *email;
+	const char *role;
+	const char *account;
+	const char *client;
+	bool user_found;
+	bool too_long;
+};
+
+static void run_bcrypt(void *arg)
+{
+	struct bcrypt_job *j = arg;
+	if (j->stored)
+		j->match = auth_password_check(j->password, j->stored);
+	else
+		j->rc = auth_password_hash(j->password, (int)j->app->cfg.bcrypt_cost, j->hash);
+	craft_req_resume(j->req);
+}
+
+/* Hand the job to the bcrypt queue; `then` replies when it is done. */
+static void start_bcrypt(craft_req *req, struct bcrypt_job *j, craft_handler then)
+{
+	j->req = req;
+	req->state = j;
+	craft_req_suspend(req, then);
+	if (craft_workq_submit(j->app->bcrypt, run_bcrypt, j) != CRAFT_OK) {
+		j->rejected = true;
+		craft_req_resume(req);
+	}
+}
+
+static bool reply_if_rejected(craft_req *req, const struct bcrypt_job *j)
+{
+	if (!j->rejected)
+		return false;
+	craft_reply_header(req, "Retry-After", "1");
+	craft_reply_error(req, 503, "Server busy, try again shortly");
+	return true;
+}
+
+static void reply_field_error(craft_req *req, unsigned status, const char *field,
+			      const char *message)
+{
+	craft_reply_json(req, status,
+			 json_pack("{s:s, s:i, s:s, s:s}", "error", message, "status_code",
+				   (int)status, "path", req->path, "field", field));
+}
+
+static void reply_db_error(craft_req *req, int rc)
+{
+	if (rc == CRAFT_EUNAVAIL || rc == CRAFT_ETIMEOUT) {
+		craft_reply_header(req, "Retry-After", "1");
+		craft_reply_error(req, 503, "Database unavailable");
+		return;
+	}
+	craft_reply_error(req, 500, "Database error");
+}
+
+/* Constant-time comparison of the X-Internal-API-Key header with the secret
+ * (digests first, so lengths leak nothing either). */
+static bool internal_key_ok(craft_req *req)
+{
+	const struct auth_app *app = req->app;
+	const char *given = craft_req_header(req, "X-Internal-API-Key");
+	if (!given)
+		return false;
+	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)given, strlen(given), a);
+	SHA256((const unsigned char *)app->cfg.internal_api_key, strlen(app->cfg.internal_api_key),
+	       b);
+	return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+}
+
+/* A string member, or NULL when absent or not a string. */
+static const char *str_member(json_t *body, const char *name)
+{
+	return json_string_value(json_object_get(body, name));
+}
+
+/* ---- POST /api/auth/register (internal) ---- */
+
+static void register_finish(craft_req *req)
+{
+	struct bcrypt_job *j = req->state;
+	struct auth_app *app = req->app;
+	if (reply_if_rejected(req, j))
+		return;
+	if (j->rc) {
+		craft_reply_error(req, 500, "Cannot hash the password");
+		return;
+	}
+	long long id = 0;
+	int rc =
+	    auth_users_insert(app->pg, req->arena, req->span, j->username, j->email, j->hash, &id);
+	if (rc == CRAFT_ECONFLICT) {
+		bool user_taken = false, email_taken = false;
+		auth_users_taken(app->pg, req->arena, req->span, j->username, j->email, &user_taken,
+				 &email_taken);
+		if (email_taken && !user_taken)
+			reply_field_error(req, 409, "email", "Email already registered");
+		else
+			reply_field_error(req, 409, "username", "Username already exists");
+		return;
+	}
+	if (rc) {
+		reply_db_error(req, rc);
+		return;
+	}
+	craft_log(CRAFT_LOG_INFO, req->span, "user registered", "{s:I, s:s}", "user_id",
+		  (json_int_t)id, "username", j->username);
+	craft_reply_json(req, 200,
+			 json_pack("{s:s, s:I, s:s}", "message", "User registered successfully",
+				   "user_id", (json_int_t)id, "username", j->username));
+}
+
+static void register_user(craft_req *req)
+{
+	struct auth_app *app = req->app;
+	if (!internal_key_ok(req)) {
+		craft_reply_error(req, 401, "Invalid or missing internal API key");
+		return;
+	}
+	json_t *body;
+	if (craft_req_json_body(req, &body))
+		return;
+	static const char *const fields[] = {"username", "email", "password"};
+	const char *values[3];
+	for (size_t i = 0; i < 3; i++) {
+		values[i] = str_member(body, fields[i]);
+		if (!values[i]) {
+			reply_field_error(req, 400, fields[i],
+					  craft_arena_sprintf(
+					      req->arena, "%s is required (a string)", fields[i]));
+			return;
+		}
+	}
+	const char *problem;
+	if ((problem = auth_check_username(values[0]))) {
+		reply_field_error(req, 400, "username", problem);
+		return;
+	}
+	if ((problem = auth_check_email(values[1]))) {
+		reply_field_error(req, 400, "email", problem);
+		return;
+	}
+	if ((problem = auth_check_password(values[2]))) {
+		reply_field_error(req, 400, "password", problem);
+		return;
+	}
+	struct bcrypt_job *j = craft_arena_calloc(req->arena, 1, sizeof(*j));
+	j->app = app;
+	j->username = values[0];
+	j->email = values[1];
+	j->password = values[2];
+	start_bcrypt(req, j, register_finish);
+}
+
+/* ---- POST /api/auth/login ---- */
+
+/* The client address for rate limiting: the peer, or the first address of
+ * X-Forwarded-For when the peer proved it is our frontend (internal key). */
+static const char *client_address(craft_req *req)
+{
+	const char *xff = craft_req_header(req, "X-Forwarded-For");
+	if (xff && internal_key_ok(req)) {
+		size_t n = strcspn(xff, ", ");
+		if (n > 0 && n <= 64)
+			return craft_arena_strndup(req->arena, xff, n);
+	}
+	return craft_req_client_ip(req);
+}
+
+static void login_finish(craft_req *req)
+{
+	struct bcrypt_job *j = req->state;
+	struct auth_app *app = req->app;
+	if (reply_if_rejected(req, j))
+		return;
+	if (!j->match || !j->user_found || j->too_long) {
+		auth_limiter_failure(&app->limiter, req->arena, req->span, j->account, j->client);
+		craft_reply_header(req, "WWW-Authenticate", "Bearer");
+		craft_reply_error(req, 401, "Invalid credentials");
+		return;
+	}
+	auth_limiter_success(&app->limiter, req->arena, req->span, j->account);
+	char *token = NULL;
+	if (auth_token_issue(app->keys.signing, &app->token, j->username, j->role, time(NULL),
+			     &token) != CRAFT_OK) {
+		craft_reply_error(req, 500, "Cannot issue a token");
+		return;
+	}
+	craft_reply_header(req, "Cache-Control", "no-store");
+	craft_reply_json(req, 200,
+			 json_pack("{s:s, s:s, s:I}", "access_token", token, "token_type", "Bearer",
+				   "expires_in", (json_int_t)app->token.ttl_s));
+	free(token);
+}
+
+static void login(craft_req *req)
+{
+	struct auth_app *app = req->app;
+	json_t *body;
+	if (craft_req_json_body(req, &body))
+		return;
+	const char *username = str_member(body, "username");
+	const char *password = str_member(body, "password");
+	if (!username || !password || !username[0] || !password[0]) {
+		craft_reply_error(req, 400, "username and password are required");
+		return;
+	}
+	if (strlen(username) > AUTH_EMAIL_MAX) {
+		craft_reply_header(req, "WWW-Authenticate", "Bearer");
+		craft_reply_error(req, 401, "Invalid credentials");
+		return;
+	}
+	struct bcrypt_job *j = craft_arena_calloc(req->arena, 1, sizeof(*j));
+	j->app = app;
+	j->password = password;
+	j->too_long = strlen(password) > AUTH_PASSWORD_MAX;
+	j->account = username;
+	j->client = client_address(req);
+	long retry = 0;
+	if (auth_limiter_check(&app->limiter, req->arena, req->span, j->account, j->client,
+			       &retry) == CRAFT_ETOOBIG) {
+		craft_reply_header(req, "Retry-After",
+				   craft_arena_sprintf(req->arena, "%ld", retry));
+		craft_reply_error(
+		    req, 429, "Too many failed login attempts; try again in %ld seconds", retry);
+		return;
+	}
+	struct auth_user user;
+	int rc = auth_users_find_login(app->pg, req->arena, req->span, username, &user);
+	if (rc && rc != CRAFT_ENOTFOUND) {
+		reply_db_error(req, rc);
+		return;
+	}
+	j->user_found = rc == CRAFT_OK;
+	/* Unknown users cost one bcrypt too, so timing does not tell who exists. */
+	j->stored = j->user_found ? user.password_hash : app->dummy_hash;
+	j->username = j->user_found ? user.username : NULL;
+	j->role = j->user_found ? user.role : NULL;
+	start_bcrypt(req, j, login_finish);
+}
+
+/* ---- GET /api/auth/status ---- */
+
+static void status(craft_req *req)
+{
+	struct auth_app *app = req->app;
+	craft_reply_header(req, "Cache-Control", "no-store");
+	const char *authz = craft_req_header(req, "Authorization");
+	if (!authz || strncasecmp(authz, "Bearer ", 7) != 0) {
+		craft_reply_json(req, 200, json_pack("{s:b}", "authenticated", 0));
+		return;
+	}
+	const char *token = authz + 7;
+	while (*token == ' ')
+		token++;
+	struct craft_jwt_claims claims;
+	const char *reason = NULL;
+	if (craft_jwt_verify(app->keys.jwks, token, strlen(token), &app->verify, &claims,
+			     &reason) != CRAFT_OK) {
+		craft_log(CRAFT_LOG_DEBUG, req->span, "token rejected", "{s:s}", "reason", reason);
+		craft_reply_json(req, 200, json_pack("{s:b}", "authenticated", 0));
+		return;
+	}
+	craft_reply_json(req, 200,
+			 json_pack("{s:b, s:s, s:s, s:I}", "authenticated", 1, "username",
+				   claims.sub, "role", claims.role ? claims.role : "user",
+				   "expires_at", (json_int_t)claims.exp));
+	craft_jwt_claims_cleanup(&claims);
+}
+
+/* ---- discovery ---- */
+
+static void jwks(craft_req *req)
+{
+	struct auth_app *app = req->app;
+	craft_reply_header(req, "Cache-Control", "public, max-age=300");
+	craft_reply_json(req, 200, craft_jwks_to_json(app->keys.jwks));
+}
+
+static void openid_configuration(craft_req *req)
+{
+	struct auth_app *app = req->app;
+	const char *iss = app->issuer;
+	craft_arena *a = req->arena;
+	const char *login_url = craft_arena_sprintf(a, "%s/api/auth/login", iss);
+	craft_reply_header(req, "Cache-Control", "public, max-age=300");
+	craft_reply_json(
+	    req, 200,
+	    json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:[s,s], s:[s], s:[s], s:[s,s], s:[s,s,s,s,s,s,s]}",
+		"issuer", iss, "jwks_uri", craft_arena_sprintf(a, "%s/.well-known/jwks.json", iss),
+		"authorization_endpoint", login_url, "token_endpoint", login_url,
+		"userinfo_endpoint", craft_arena_sprintf(a, "%s/api/auth/status", iss),
+		"response_types_supported", "code", "token", "subject_types_supported", "public",
+		"id_token_signing_alg_values_supported", "RS256",
+		"token_endpoint_auth_methods_supported", "none", "client_secret_post",
+		"claims_supported", "sub", "role", "iat", "exp", "iss", "jti", "aud"));
+}
+
+bool auth_health(void *ctx, craft_req *req, json_t *checks, json_t *health)
+{
+	(void)health;
+	struct auth_app *app = ctx;
+	bool db = craft_pg_ping(app->pg, req->span) == CRAFT_OK;
+	bool cache = craft_redis_ping(app->redis, req->span) == CRAFT_OK;
+	json_object_set_new(checks, "database", json_string(db ? "up" : "down"));
+	json_object_set_new(checks, "cache", json_string(cache ? "up" : "down"));
+	json_object_set_new(health, "cache", json_string(cache ? "up" : "down"));
+	return db;
+}
+
+const struct craft_route auth_routes[] = {
+    {.method = "GET", .pattern = "/", .handler = craft_service_home},
+    {.method = "GET", .pattern = "/health", .handler = craft_service_health},
+    {.method = "GET", .pattern = "/metrics", .handler = craft_service_metrics},
+    {.method = "GET", .pattern = "/service.css", .handler = craft_service_stylesheet},
+    {.method = "POST", .pattern = "/api/auth/register", .handler = register_user},
+    {.method = "POST", .pattern = "/api/auth/login", .handler = login},
+    {.method = "GET", .pattern = "/api/auth/status", .handler = status},
+    {.method = "GET", .pattern = "/.well-known/jwks.json", .handler = jwks},
+    {.method = "GET",
+     .pattern = "/.well-known/openid-configuration",
+     .handler = openid_configuration},
+};
+const size_t auth_nroutes = CRAFT_ARRAY_LEN(auth_routes);
+
+const struct craft_service_link auth_links[] = {
+    {.method = "POST",
+     .path = "/api/auth/register",
+     .what = "create a user (internal: needs X-Internal-API-Key)"},
+    {.method = "POST",
+     .path = "/api/auth/login",
+     .what = "username or email and password for an RS256 access token"},
+    {.method = "GET", .path = "/api/auth/status", .what = "who a Bearer token belongs to"},
+    {.method = "GET", .path = "/.well-known/jwks.json", .what = "public keys, current first"},
+    {.method = "GET",
+     .path = "/.well-known/openid-configuration",
+     .what = "OpenID Connect discovery"},
+    {.method = "GET", .path = "/health", .what = "health for probes"},
+    {.method = "GET", .path = "/metrics", .what = "Prometheus metrics"},
+};
+const size_t auth_nlinks = CRAFT_ARRAY_LEN(auth_links);
