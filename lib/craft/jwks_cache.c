@@ -1,0 +1,237 @@
+#include "jwks_cache.h"
+
+#include "arena.h"
+#include "common.h"
+#include "log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A key set shared by readers; freed when the last reference goes. */
+struct keyset {
+	craft_jwks *jwks;
+	atomic_int refs;
+};
+
+struct craft_jwks_cache {
+	struct craft_jwks_cache_options o;
+	char *url, *issuer, *audience;
+	pthread_mutex_t lock; /* guards current, last_fetch_ms, counters */
+	struct keyset *current;
+	uint64_t last_fetch_ms;
+	unsigned long fetches, failures, kid_fetches;
+	pthread_mutex_t fetch_lock; /* single flight */
+	pthread_mutex_t stop_lock;
+	pthread_cond_t stop_cond;
+	bool stopping;
+	pthread_t thread;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void keyset_release(struct keyset *k)
+{
+	if (k && atomic_fetch_sub(&k->refs, 1) == 1) {
+		craft_jwks_free(k->jwks);
+		free(k);
+	}
+}
+
+static struct keyset *keyset_acquire(craft_jwks_cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	struct keyset *k = c->current;
+	if (k)
+		atomic_fetch_add(&k->refs, 1);
+	pthread_mutex_unlock(&c->lock);
+	return k;
+}
+
+/* Fetch the document and install it; the old set stays on any failure. */
+static int fetch(craft_jwks_cache *c, const craft_span *parent)
+{
+	craft_arena *arena = craft_arena_new(0);
+	struct craft_httpc_request req = {.method = CRAFT_HTTPC_GET,
+					  .url = c->url,
+					  .url_template = "/.well-known/jwks.json",
+					  .timeout_ms = c->o.timeout_ms,
+					  .max_body = CRAFT_JWKS_MAX_LEN};
+	struct craft_httpc_response resp;
+	int rc = craft_httpc_do(c->o.http, arena, parent, &req, &resp);
+	craft_jwks *set = NULL;
+	char err[256] = "";
+	if (rc == CRAFT_OK && resp.status != 200) {
+		snprintf(err, sizeof(err), "status %u", resp.status);
+		rc = CRAFT_EIO;
+	} else if (rc == CRAFT_OK) {
+		rc = craft_jwks_from_json(resp.body, resp.body_len, &set, err, sizeof(err));
+	} else {
+		snprintf(err, sizeof(err), "%s", craft_strerror(rc));
+	}
+	pthread_mutex_lock(&c->lock);
+	c->fetches++;
+	c->last_fetch_ms = now_ms();
+	struct keyset *old = NULL;
+	if (rc == CRAFT_OK) {
+		struct keyset *k = craft_xcalloc(1, sizeof(*k));
+		k->jwks = set;
+		atomic_init(&k->refs, 1);
+		old = c->current;
+		c->current = k;
+	} else {
+		c->failures++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	keyset_release(old);
+	if (rc)
+		craft_log(CRAFT_LOG_WARN, parent, "cannot fetch the JWK set", "{s:s, s:s}", "url",
+			  c->url, "error", err);
+	craft_arena_free(arena);
+	return rc;
+}
+
+static void *refresher(void *arg)
+{
+	craft_jwks_cache *c = arg;
+	pthread_mutex_lock(&c->stop_lock);
+	while (!c->stopping) {
+		pthread_mutex_unlock(&c->stop_lock);
+		pthread_mutex_lock(&c->fetch_lock);
+		fetch(c, NULL);
+		pthread_mutex_unlock(&c->fetch_lock);
+		unsigned wait_s = craft_jwks_cache_ready(c) ? c->o.refresh_s : 2;
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += wait_s;
+		pthread_mutex_lock(&c->stop_lock);
+		while (!c->stopping &&
+		       pthread_cond_timedwait(&c->stop_cond, &c->stop_lock, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&c->stop_lock);
+	return NULL;
+}
+
+int craft_jwks_cache_new(const struct craft_jwks_cache_options *opts, craft_jwks_cache **out)
+{
+	if (!opts->url || !opts->http)
+		return CRAFT_EINVAL;
+	craft_jwks_cache *c = craft_xcalloc(1, sizeof(*c));
+	c->o = *opts;
+	c->url = craft_xstrdup(opts->url);
+	c->issuer = craft_xstrdup(opts->verify.issuer ? opts->verify.issuer : "");
+	c->audience = craft_xstrdup(opts->verify.audience ? opts->verify.audience : "");
+	c->o.url = c->url;
+	c->o.verify.issuer = c->issuer;
+	c->o.verify.audience = c->audience;
+	if (!c->o.refresh_s)
+		c->o.refresh_s = 300;
+	if (!c->o.min_refetch_ms)
+		c->o.min_refetch_ms = 10000;
+	if (!c->o.timeout_ms)
+		c->o.timeout_ms = 2000;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->fetch_lock, NULL);
+	pthread_mutex_init(&c->stop_lock, NULL);
+	pthread_cond_init(&c->stop_cond, NULL);
+	if (pthread_create(&c->thread, NULL, refresher, c) != 0) {
+		c->stopping = true;
+		craft_jwks_cache_free(c);
+		return CRAFT_EIO;
+	}
+	*out = c;
+	return CRAFT_OK;
+}
+
+void craft_jwks_cache_free(craft_jwks_cache *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->stop_lock);
+	bool running = !c->stopping;
+	c->stopping = true;
+	pthread_cond_broadcast(&c->stop_cond);
+	pthread_mutex_unlock(&c->stop_lock);
+	if (running)
+		pthread_join(c->thread, NULL);
+	keyset_release(c->current);
+	pthread_cond_destroy(&c->stop_cond);
+	pthread_mutex_destroy(&c->stop_lock);
+	pthread_mutex_destroy(&c->fetch_lock);
+	pthread_mutex_destroy(&c->lock);
+	free(c->url);
+	free(c->issuer);
+	free(c->audience);
+	free(c);
+}
+
+bool craft_jwks_cache_ready(craft_jwks_cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool ready = c->current != NULL;
+	pthread_mutex_unlock(&c->lock);
+	return ready;
+}
+
+static int verify_with(craft_jwks_cache *c, const char *token, size_t len,
+		       struct craft_jwt_claims *claims, const char **reason)
+{
+	struct keyset *k = keyset_acquire(c);
+	if (!k) {
+		*reason = "no signing keys available yet";
+		return CRAFT_EUNAVAIL;
+	}
+	int rc = craft_jwt_verify(k->jwks, token, len, &c->o.verify, claims, reason);
+	keyset_release(k);
+	return rc;
+}
+
+/* An unknown kid (or no set yet): fetch once, unless a fetch just happened;
+ * callers arriving meanwhile wait on the fetch lock and reuse its result. */
+static void refetch(craft_jwks_cache *c, const craft_span *parent, uint64_t asked_at)
+{
+	pthread_mutex_lock(&c->fetch_lock);
+	pthread_mutex_lock(&c->lock);
+	bool fresh =
+	    c->last_fetch_ms >= asked_at || now_ms() - c->last_fetch_ms < c->o.min_refetch_ms;
+	if (!fresh)
+		c->kid_fetches++;
+	pthread_mutex_unlock(&c->lock);
+	if (!fresh)
+		fetch(c, parent);
+	pthread_mutex_unlock(&c->fetch_lock);
+}
+
+int craft_jwks_cache_verify(craft_jwks_cache *c, const craft_span *parent, const char *token,
+			    size_t len, struct craft_jwt_claims *claims, const char **reason)
+{
+	const char *why = NULL;
+	uint64_t asked_at = now_ms();
+	int rc = verify_with(c, token, len, claims, &why);
+	if (rc == CRAFT_ENOTFOUND || rc == CRAFT_EUNAVAIL) {
+		refetch(c, parent, asked_at);
+		rc = verify_with(c, token, len, claims, &why);
+	}
+	if (reason)
+		*reason = why;
+	return rc;
+}
+
+void craft_jwks_cache_stats(craft_jwks_cache *c, struct craft_jwks_cache_stats *out)
+{
+	pthread_mutex_lock(&c->lock);
+	out->keys = c->current ? (unsigned)craft_jwks_count(c->current->jwks) : 0;
+	out->fetches = c->fetches;
+	out->fetch_failures = c->failures;
+	out->unknown_kid_fetches = c->kid_fetches;
+	pthread_mutex_unlock(&c->lock);
+}
