@@ -512,6 +512,16 @@ int craft_service_run(struct craft_service *svc, const struct craft_route *route
 	return CRAFT_OK;
 }
 
+void craft_service_reply_db_error(craft_req *req, int result)
+{
+	if (result == CRAFT_EUNAVAIL || result == CRAFT_ETIMEOUT) {
+		craft_reply_header(req, "Retry-After", "1");
+		craft_reply_error(req, 503, "Database unavailable");
+		return;
+	}
+	craft_reply_error(req, 500, "Database error");
+}
+
 static struct craft_service *service_of(craft_req *req)
 {
 	return req->app;

@@ -122,6 +122,10 @@ int craft_service_open_cache(struct craft_service *svc, struct craft_cache_confi
 			     craft_redis_pool **out, char *err, size_t err_len);
 void craft_service_close_cache(struct craft_cache_config *cfg, craft_redis_pool *pool);
 
+/* Reply for a failed PostgreSQL call: 503 with Retry-After when the
+ * database is unreachable or timed out, 500 otherwise. */
+void craft_service_reply_db_error(craft_req *req, int result);
+
 /* Common handlers for the route table. */
 void craft_service_home(craft_req *req);       /* GET / */
 void craft_service_health(craft_req *req);     /* GET /health */

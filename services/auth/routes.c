@@ -75,16 +75,6 @@ static void reply_field_error(craft_req *req, unsigned status, const char *field
 				   (int)status, "path", req->path, "field", field));
 }
 
-static void reply_db_error(craft_req *req, int rc)
-{
-	if (rc == CRAFT_EUNAVAIL || rc == CRAFT_ETIMEOUT) {
-		craft_reply_header(req, "Retry-After", "1");
-		craft_reply_error(req, 503, "Database unavailable");
-		return;
-	}
-	craft_reply_error(req, 500, "Database error");
-}
-
 /* Constant-time comparison of the X-Internal-API-Key header with the secret
  * (digests first, so lengths leak nothing either). */
 static bool internal_key_ok(craft_req *req)
@@ -132,7 +122,7 @@ static void register_finish(craft_req *req)
 		return;
 	}
 	if (rc) {
-		reply_db_error(req, rc);
+		craft_service_reply_db_error(req, rc);
 		return;
 	}
 	craft_log(CRAFT_LOG_INFO, req->span, "user registered", "{s:I, s:s}", "user_id",
@@ -260,7 +250,7 @@ static void login(craft_req *req)
 	struct auth_user user;
 	int rc = auth_users_find_login(app->pg, req->arena, req->span, username, &user);
 	if (rc && rc != CRAFT_ENOTFOUND) {
-		reply_db_error(req, rc);
+		craft_service_reply_db_error(req, rc);
 		return;
 	}
 	j->user_found = rc == CRAFT_OK;

@@ -17,17 +17,6 @@ static json_t *product_json(const struct reco_product *p)
 			 (json_int_t)p->votes);
 }
 
-/* Reply for a failed database call. */
-static void reply_db_error(craft_req *req, int rc)
-{
-	if (rc == CRAFT_EUNAVAIL || rc == CRAFT_ETIMEOUT) {
-		craft_reply_header(req, "Retry-After", "1");
-		craft_reply_error(req, 503, "Database unavailable");
-		return;
-	}
-	craft_reply_error(req, 500, "Database error");
-}
-
 static void origami_of_the_day(craft_req *req)
 {
 	struct reco_app *app = req->app;
@@ -38,7 +27,7 @@ static void origami_of_the_day(craft_req *req)
 		return;
 	}
 	if (rc) {
-		reply_db_error(req, rc);
+		craft_service_reply_db_error(req, rc);
 		return;
 	}
 	craft_reply_json(req, 200, product_json(&p));
@@ -54,7 +43,7 @@ static void recommendations(craft_req *req)
 	size_t n = 0;
 	int rc = reco_store_top(app->pg, req->arena, req->span, limit, &items, &n);
 	if (rc) {
-		reply_db_error(req, rc);
+		craft_service_reply_db_error(req, rc);
 		return;
 	}
 	json_t *list = json_array();
