@@ -1,0 +1,210 @@
+/* main.c - product: read config, build dependencies, serve. */
+#include "app.h"
+
+#include "craft/common.h"
+#include "craft/config.h"
+#include "craft/log.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIELD(member) offsetof(struct product_config, member)
+
+static const struct craft_config_field product_fields[] = {
+    {.name = "AUTH_SERVICE_URL",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "http://localhost:8082",
+     .min = 1,
+     .max = 1024,
+     .offset = FIELD(auth_url),
+     .help = "auth service base URL"},
+    {.name = "JWKS_URL",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 1024,
+     .offset = FIELD(jwks_url),
+     .help = "JWK set to verify tokens with; default AUTH_SERVICE_URL/.well-known/jwks.json"},
+    {.name = "JWT_ISSUER",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 1024,
+     .offset = FIELD(issuer),
+     .help = "required iss claim; empty = not checked"},
+    {.name = "JWT_AUDIENCE",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 256,
+     .offset = FIELD(audience),
+     .help = "required aud claim; empty = not checked"},
+    {.name = "JWKS_REFRESH_SECONDS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "300",
+     .min = 1,
+     .max = 86400,
+     .offset = FIELD(jwks_refresh_s),
+     .help = "periodic JWK set refresh"},
+    {.name = "JWKS_MIN_REFETCH_MS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "10000",
+     .min = 100,
+     .max = 600000,
+     .offset = FIELD(jwks_min_refetch_ms),
+     .help = "least time between fetches caused by unknown key ids"},
+    {.name = "CACHE_TTL_SECONDS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "300",
+     .min = 1,
+     .max = 86400,
+     .offset = FIELD(cache_ttl_s),
+     .help = "lifetime of a cached product"},
+    {.name = "CACHE_REPAIR_INTERVAL_MS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "1000",
+     .min = 50,
+     .max = 60000,
+     .offset = FIELD(repair_interval_ms),
+     .help = "how often pending cache repairs are looked for"},
+};
+
+static const char *env_lookup(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+#define CACHE_COUNTER(fn, member)                                                                  \
+	static double fn(void *ctx)                                                                \
+	{                                                                                          \
+		return (double)atomic_load(&((struct product_cache *)ctx)->member);                \
+	}
+CACHE_COUNTER(cache_hits, hits)
+CACHE_COUNTER(cache_misses, misses)
+CACHE_COUNTER(cache_bypassed, bypassed)
+CACHE_COUNTER(cache_write_failures, write_failures)
+CACHE_COUNTER(cache_repaired, repaired)
+
+static double cache_trusted(void *ctx)
+{
+	return atomic_load(&((struct product_cache *)ctx)->trusted) ? 1 : 0;
+}
+
+static void add_metrics(struct product_app *app)
+{
+	craft_metrics *m = app->svc.metrics;
+	struct product_cache *c = &app->cache;
+	craft_metrics_add_counter(m, "craft_product_cache_hits_total", "Products served from Redis",
+				  cache_hits, c);
+	craft_metrics_add_counter(m, "craft_product_cache_misses_total",
+				  "Product reads that missed Redis", cache_misses, c);
+	craft_metrics_add_counter(m, "craft_product_cache_bypassed_total",
+				  "Product reads sent to PostgreSQL while the cache was untrusted",
+				  cache_bypassed, c);
+	craft_metrics_add_counter(m, "craft_product_cache_write_failures_total",
+				  "Committed changes whose cache entry had to be repaired",
+				  cache_write_failures, c);
+	craft_metrics_add_counter(m, "craft_product_cache_repaired_total",
+				  "Cache entries rewritten by the repair pass", cache_repaired, c);
+	craft_metrics_add_gauge(m, "craft_product_cache_trusted",
+				"1 while this replica reads from the cache", cache_trusted, c);
+}
+
+static int setup(struct product_app *app, char *err, size_t err_len)
+{
+	struct product_config *c = &app->cfg;
+	int rc = craft_config_load(product_fields, CRAFT_ARRAY_LEN(product_fields), c, env_lookup,
+				   NULL, app->svc.config.development, err, err_len);
+	if (rc)
+		return rc;
+	craft_config_log(product_fields, CRAFT_ARRAY_LEN(product_fields), c);
+	if ((rc = craft_service_open_db(&app->svc, &app->db, product_store_stmts,
+					product_store_nstmts, &app->pg, err, err_len)))
+		return rc;
+	if ((rc = craft_service_open_cache(&app->svc, &app->cache_cfg, product_cache_scripts,
+					   product_cache_nscripts, &app->redis, err, err_len)))
+		return rc;
+	struct craft_httpc_options ho = {
+	    .timeout_ms = 2000, .connect_timeout_ms = 1000, .tracer = app->svc.tracer};
+	if ((rc = craft_httpc_new(&ho, &app->http))) {
+		snprintf(err, err_len, "cannot set up the HTTP client");
+		return rc;
+	}
+	char jwks_url[1200];
+	if (c->jwks_url[0]) {
+		snprintf(jwks_url, sizeof(jwks_url), "%s", c->jwks_url);
+	} else {
+		size_t n = strlen(c->auth_url);
+		while (n > 0 && c->auth_url[n - 1] == '/')
+			n--;
+		snprintf(jwks_url, sizeof(jwks_url), "%.*s/.well-known/jwks.json", (int)n,
+			 c->auth_url);
+	}
+	struct craft_jwks_cache_options jo = {
+	    .url = jwks_url,
+	    .http = app->http,
+	    .refresh_s = (unsigned)c->jwks_refresh_s,
+	    .min_refetch_ms = (unsigned)c->jwks_min_refetch_ms,
+	    .verify = {.issuer = c->issuer, .audience = c->audience, .leeway_s = 30},
+	};
+	if ((rc = craft_jwks_cache_new(&jo, &app->jwks))) {
+		snprintf(err, err_len, "cannot start the JWK set refresher");
+		return rc;
+	}
+	if ((rc = product_cache_start(&app->cache, app->redis, app->pg, c->cache_ttl_s,
+				      (unsigned)c->repair_interval_ms))) {
+		snprintf(err, err_len, "cannot start the cache repair thread");
+		return rc;
+	}
+	app->cache_started = true;
+	add_metrics(app);
+	return CRAFT_OK;
+}
+
+static void teardown(struct product_app *app)
+{
+	if (app->cache_started)
+		product_cache_stop(&app->cache);
+	craft_jwks_cache_free(app->jwks);
+	craft_httpc_free(app->http);
+	if (app->redis)
+		craft_service_close_cache(&app->cache_cfg, app->redis);
+	if (app->pg)
+		craft_service_close_db(&app->db, app->pg);
+	craft_config_free(product_fields, CRAFT_ARRAY_LEN(product_fields), &app->cfg);
+	craft_service_cleanup(&app->svc);
+}
+
+int main(void)
+{
+	static struct product_app app = {
+	    .svc = {.name = "product",
+		    .title = "Product service",
+		    .description = "The origami catalogue and its votes: one vote per user per "
+				   "origami, counted exactly, cached in Redis without ever "
+				   "serving a stale count.",
+		    .health = product_health},
+	};
+	app.svc.links = product_links;
+	app.svc.nlinks = product_nlinks;
+	char err[512];
+	craft_server_block_signals();
+	if (craft_httpc_global_init() != CRAFT_OK) {
+		fprintf(stderr, "product: libcurl cannot initialise\n");
+		return 2;
+	}
+	if (craft_service_init(&app.svc, 8000, err, sizeof(err)) != CRAFT_OK) {
+		fprintf(stderr, "product: configuration error: %s\n", err);
+		return 2;
+	}
+	if (setup(&app, err, sizeof(err)) != CRAFT_OK) {
+		craft_log(CRAFT_LOG_ERROR, NULL, "cannot start", "{s:s}", "reason", err);
+		fprintf(stderr, "product: %s\n", err);
+		teardown(&app);
+		return 2;
+	}
+	int rc =
+	    craft_service_run(&app.svc, product_routes, product_nroutes, &app, product_authorize);
+	teardown(&app);
+	return rc == CRAFT_OK ? 0 : 1;
+}
