@@ -323,6 +323,16 @@ void craft_reply_take(craft_req *req, unsigned status, const char *content_type,
 	finish_reply(req, status, content_type, resp, len);
 }
 
+void craft_reply_static(craft_req *req, unsigned status, const char *content_type, const void *data,
+			size_t len)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		craft_oom(len);
+	finish_reply(req, status, content_type, resp, len);
+}
+
 void craft_reply_json(craft_req *req, unsigned status, json_t *body)
 {
 	char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -408,7 +418,13 @@ static void dispatch(craft_req *req)
 	int rc = craft_router_match(o->routes, o->nroutes, req->method, req->path, &req->match,
 				    allow, sizeof(allow));
 	if (rc == CRAFT_ENOTFOUND) {
-		craft_reply_error(req, 404, "Not found");
+		bool readable = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+		if (o->fallback && readable) {
+			o->fallback(req);
+			check_replied(req);
+		} else {
+			craft_reply_error(req, 404, "Not found");
+		}
 		return;
 	}
 	if (rc != CRAFT_OK) {
@@ -555,6 +571,39 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding of paths and query values, in place. An escape that
+ * would produce a NUL byte is left encoded, so a C string can never be cut
+ * short by the client (the path then matches nothing). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
+		    (hi | lo) != 0) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
@@ -654,11 +703,11 @@ int craft_server_start(const struct craft_server_options *opts, craft_server **o
 		flags |= MHD_USE_IPv6;
 	srv->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->connection_timeout_s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o->max_header, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, srv, MHD_OPTION_END);
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)o->connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)o->max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
 	if (!srv->daemon) {
 		snprintf(err, err_len, "cannot start the HTTP server on port %u", srv->port);
 		close(fd);

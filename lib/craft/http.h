@@ -43,6 +43,8 @@ struct craft_server_options {
 	const struct craft_route *routes;
 	size_t nroutes;
 	craft_authorizer authorizer; /* may be NULL if no route names a role */
+	craft_handler fallback;      /* GET/HEAD paths no route matches (e.g. static
+					files); NULL = 404 */
 	craft_tracer *tracer;        /* may be NULL */
 	craft_metrics *metrics;      /* may be NULL */
 	void *app;                   /* service context, handed to every handler */
@@ -136,6 +138,11 @@ void craft_reply(craft_req *req, unsigned status, const char *content_type, cons
 /* Send malloc'd data without copying; the server frees it. */
 void craft_reply_take(craft_req *req, unsigned status, const char *content_type, char *data,
 		      size_t len);
+
+/* Send bytes that outlive the server (static files loaded at start): no
+ * copy is made. */
+void craft_reply_static(craft_req *req, unsigned status, const char *content_type, const void *data,
+			size_t len);
 
 /* Send JSON; takes the reference to `body`. */
 void craft_reply_json(craft_req *req, unsigned status, json_t *body);

@@ -216,8 +216,8 @@ static void test_routes_and_errors(void **state)
 	assert_string_equal(r.body.data, "{\"id\":12}");
 	craft_buf_cleanup(&r.body);
 
-	const char *bad_ids[] = {"/items/0", "/items/-3", "/items/abc", "/items/1x",
-				 "/items/99999999999"};
+	const char *bad_ids[] = {"/items/0",  "/items/-3",   "/items/abc",
+				 "/items/1x", "/items/1%00", "/items/99999999999"};
 	for (size_t i = 0; i < CRAFT_ARRAY_LEN(bad_ids); i++) {
 		request(c, "GET", bad_ids[i], NULL, NULL, NULL, &r);
 		assert_error(&r, 400, bad_ids[i]);
