@@ -433,6 +433,105 @@ void craft_service_close_cache(struct craft_cache_config *cfg, craft_redis_pool 
 	craft_config_free(cache_fields, CRAFT_ARRAY_LEN(cache_fields), cfg);
 }
 
+#define JWKS_FIELD(member) offsetof(struct craft_jwks_config, member)
+
+static const struct craft_config_field jwks_fields[] = {
+    {.name = "AUTH_SERVICE_URL",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "http://localhost:8082",
+     .min = 1,
+     .max = 1024,
+     .offset = JWKS_FIELD(auth_url),
+     .help = "auth service base URL"},
+    {.name = "JWKS_URL",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 1024,
+     .offset = JWKS_FIELD(jwks_url),
+     .help = "JWK set to verify tokens with; default AUTH_SERVICE_URL/.well-known/jwks.json"},
+    {.name = "JWT_ISSUER",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 1024,
+     .offset = JWKS_FIELD(issuer),
+     .help = "required iss claim; empty = not checked"},
+    {.name = "JWT_AUDIENCE",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 256,
+     .offset = JWKS_FIELD(audience),
+     .help = "required aud claim; empty = not checked"},
+    {.name = "JWKS_REFRESH_SECONDS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "300",
+     .min = 1,
+     .max = 86400,
+     .offset = JWKS_FIELD(refresh_s),
+     .help = "periodic JWK set refresh"},
+    {.name = "JWKS_MIN_REFETCH_MS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "10000",
+     .min = 100,
+     .max = 600000,
+     .offset = JWKS_FIELD(min_refetch_ms),
+     .help = "least time between fetches caused by unknown key ids"},
+};
+
+static double jwks_keys(void *ctx)
+{
+	struct craft_jwks_cache_stats st;
+	craft_jwks_cache_stats(ctx, &st);
+	return st.keys;
+}
+
+static double jwks_failures(void *ctx)
+{
+	struct craft_jwks_cache_stats st;
+	craft_jwks_cache_stats(ctx, &st);
+	return (double)st.fetch_failures;
+}
+
+int craft_service_open_jwks(struct craft_service *svc, struct craft_jwks_config *cfg,
+			    craft_httpc *http, craft_jwks_cache **out, char *err, size_t err_len)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	int rc = craft_config_load(jwks_fields, CRAFT_ARRAY_LEN(jwks_fields), cfg, env_lookup, NULL,
+				   svc->config.development, err, err_len);
+	if (rc)
+		return rc;
+	char url[1200];
+	if (cfg->jwks_url[0]) {
+		snprintf(url, sizeof(url), "%s", cfg->jwks_url);
+	} else {
+		size_t n = strlen(cfg->auth_url);
+		while (n > 0 && cfg->auth_url[n - 1] == '/')
+			n--;
+		snprintf(url, sizeof(url), "%.*s/.well-known/jwks.json", (int)n, cfg->auth_url);
+	}
+	struct craft_jwks_cache_options jo = {
+	    .url = url,
+	    .http = http,
+	    .refresh_s = (unsigned)cfg->refresh_s,
+	    .min_refetch_ms = (unsigned)cfg->min_refetch_ms,
+	    .verify = {.issuer = cfg->issuer, .audience = cfg->audience, .leeway_s = 30},
+	};
+	if ((rc = craft_jwks_cache_new(&jo, out))) {
+		snprintf(err, err_len, "cannot start the JWK set refresher");
+		return rc;
+	}
+	craft_metrics_add_gauge(svc->metrics, "craft_jwks_keys", "Keys in the cached JWK set",
+				jwks_keys, *out);
+	craft_metrics_add_counter(svc->metrics, "craft_jwks_fetch_failures_total",
+				  "Failed JWK set fetches", jwks_failures, *out);
+	return CRAFT_OK;
+}
+
+void craft_service_close_jwks(struct craft_jwks_config *cfg, craft_jwks_cache *cache)
+{
+	craft_jwks_cache_free(cache);
+	craft_config_free(jwks_fields, CRAFT_ARRAY_LEN(jwks_fields), cfg);
+}
+
 /* Metric callbacks read through the service. */
 static double uptime_seconds(void *ctx)
 {
@@ -486,6 +585,13 @@ void craft_service_cleanup(struct craft_service *svc)
 int craft_service_run(struct craft_service *svc, const struct craft_route *routes, size_t nroutes,
 		      void *app, craft_authorizer authorizer)
 {
+	return craft_service_run_with_fallback(svc, routes, nroutes, app, authorizer, NULL);
+}
+
+int craft_service_run_with_fallback(struct craft_service *svc, const struct craft_route *routes,
+				    size_t nroutes, void *app, craft_authorizer authorizer,
+				    craft_handler fallback)
+{
 	struct craft_server_options opts = {
 	    .service = svc->name,
 	    .host = svc->config.host,
@@ -495,6 +601,7 @@ int craft_service_run(struct craft_service *svc, const struct craft_route *route
 	    .routes = routes,
 	    .nroutes = nroutes,
 	    .authorizer = authorizer,
+	    .fallback = fallback,
 	    .tracer = svc->tracer,
 	    .metrics = svc->metrics,
 	    .app = app,

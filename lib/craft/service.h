@@ -17,6 +17,8 @@
 #include <jansson.h>
 
 #include "http.h"
+#include "httpc.h"
+#include "jwks_cache.h"
 #include "metrics.h"
 #include "pg.h"
 #include "redis.h"
@@ -82,6 +84,11 @@ void craft_service_cleanup(struct craft_service *svc);
 int craft_service_run(struct craft_service *svc, const struct craft_route *routes, size_t nroutes,
 		      void *app, craft_authorizer authorizer);
 
+/* The same with a handler for GET/HEAD paths no route matches. */
+int craft_service_run_with_fallback(struct craft_service *svc, const struct craft_route *routes,
+				    size_t nroutes, void *app, craft_authorizer authorizer,
+				    craft_handler fallback);
+
 /* PostgreSQL settings: DATABASE_URL (a libpq URI) when set, else the
  * POSTGRES_* variables; pool size and timeouts. */
 struct craft_db_config {
@@ -121,6 +128,24 @@ int craft_service_open_cache(struct craft_service *svc, struct craft_cache_confi
 			     const struct craft_redis_script *scripts, size_t nscripts,
 			     craft_redis_pool **out, char *err, size_t err_len);
 void craft_service_close_cache(struct craft_cache_config *cfg, craft_redis_pool *pool);
+
+/* Token verification settings: AUTH_SERVICE_URL, JWKS_URL (default
+ * AUTH_SERVICE_URL/.well-known/jwks.json), JWT_ISSUER, JWT_AUDIENCE,
+ * JWKS_REFRESH_SECONDS, JWKS_MIN_REFETCH_MS. */
+struct craft_jwks_config {
+	const char *auth_url;
+	const char *jwks_url;
+	const char *issuer;
+	const char *audience;
+	long refresh_s;
+	long min_refetch_ms;
+};
+
+/* Read those settings and start a JWKS cache on `http` (see jwks_cache.h).
+ * Returns 0, or CRAFT_EINVAL / CRAFT_EIO with the reason in err. */
+int craft_service_open_jwks(struct craft_service *svc, struct craft_jwks_config *cfg,
+			    craft_httpc *http, craft_jwks_cache **out, char *err, size_t err_len);
+void craft_service_close_jwks(struct craft_jwks_config *cfg, craft_jwks_cache *cache);
 
 /* Reply for a failed PostgreSQL call: 503 with Retry-After when the
  * database is unreachable or timed out, 500 otherwise. */

@@ -11,12 +11,6 @@
 #include "cache.h"
 
 struct product_config {
-	const char *auth_url;
-	const char *jwks_url;
-	const char *issuer;
-	const char *audience;
-	long jwks_refresh_s;
-	long jwks_min_refetch_ms;
 	long cache_ttl_s;
 	long repair_interval_ms;
 };
@@ -26,6 +20,7 @@ struct product_app {
 	struct product_config cfg;
 	struct craft_db_config db;
 	struct craft_cache_config cache_cfg;
+	struct craft_jwks_config jwks_cfg;
 	craft_pg_pool *pg;
 	craft_redis_pool *redis;
 	craft_httpc *http;

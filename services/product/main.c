@@ -13,45 +13,6 @@
 #define FIELD(member) offsetof(struct product_config, member)
 
 static const struct craft_config_field product_fields[] = {
-    {.name = "AUTH_SERVICE_URL",
-     .type = CRAFT_CONFIG_STR,
-     .default_value = "http://localhost:8082",
-     .min = 1,
-     .max = 1024,
-     .offset = FIELD(auth_url),
-     .help = "auth service base URL"},
-    {.name = "JWKS_URL",
-     .type = CRAFT_CONFIG_STR,
-     .default_value = "",
-     .max = 1024,
-     .offset = FIELD(jwks_url),
-     .help = "JWK set to verify tokens with; default AUTH_SERVICE_URL/.well-known/jwks.json"},
-    {.name = "JWT_ISSUER",
-     .type = CRAFT_CONFIG_STR,
-     .default_value = "",
-     .max = 1024,
-     .offset = FIELD(issuer),
-     .help = "required iss claim; empty = not checked"},
-    {.name = "JWT_AUDIENCE",
-     .type = CRAFT_CONFIG_STR,
-     .default_value = "",
-     .max = 256,
-     .offset = FIELD(audience),
-     .help = "required aud claim; empty = not checked"},
-    {.name = "JWKS_REFRESH_SECONDS",
-     .type = CRAFT_CONFIG_INT,
-     .default_value = "300",
-     .min = 1,
-     .max = 86400,
-     .offset = FIELD(jwks_refresh_s),
-     .help = "periodic JWK set refresh"},
-    {.name = "JWKS_MIN_REFETCH_MS",
-     .type = CRAFT_CONFIG_INT,
-     .default_value = "10000",
-     .min = 100,
-     .max = 600000,
-     .offset = FIELD(jwks_min_refetch_ms),
-     .help = "least time between fetches caused by unknown key ids"},
     {.name = "CACHE_TTL_SECONDS",
      .type = CRAFT_CONFIG_INT,
      .default_value = "300",
@@ -130,27 +91,9 @@ static int setup(struct product_app *app, char *err, size_t err_len)
 		snprintf(err, err_len, "cannot set up the HTTP client");
 		return rc;
 	}
-	char jwks_url[1200];
-	if (c->jwks_url[0]) {
-		snprintf(jwks_url, sizeof(jwks_url), "%s", c->jwks_url);
-	} else {
-		size_t n = strlen(c->auth_url);
-		while (n > 0 && c->auth_url[n - 1] == '/')
-			n--;
-		snprintf(jwks_url, sizeof(jwks_url), "%.*s/.well-known/jwks.json", (int)n,
-			 c->auth_url);
-	}
-	struct craft_jwks_cache_options jo = {
-	    .url = jwks_url,
-	    .http = app->http,
-	    .refresh_s = (unsigned)c->jwks_refresh_s,
-	    .min_refetch_ms = (unsigned)c->jwks_min_refetch_ms,
-	    .verify = {.issuer = c->issuer, .audience = c->audience, .leeway_s = 30},
-	};
-	if ((rc = craft_jwks_cache_new(&jo, &app->jwks))) {
-		snprintf(err, err_len, "cannot start the JWK set refresher");
+	if ((rc = craft_service_open_jwks(&app->svc, &app->jwks_cfg, app->http, &app->jwks, err,
+					  err_len)))
 		return rc;
-	}
 	if ((rc = product_cache_start(&app->cache, app->redis, app->pg, c->cache_ttl_s,
 				      (unsigned)c->repair_interval_ms))) {
 		snprintf(err, err_len, "cannot start the cache repair thread");
@@ -165,7 +108,8 @@ static void teardown(struct product_app *app)
 {
 	if (app->cache_started)
 		product_cache_stop(&app->cache);
-	craft_jwks_cache_free(app->jwks);
+	if (app->jwks)
+		craft_service_close_jwks(&app->jwks_cfg, app->jwks);
 	craft_httpc_free(app->http);
 	if (app->redis)
 		craft_service_close_cache(&app->cache_cfg, app->redis);
