@@ -227,6 +227,11 @@ describe('auth service', () => {
       } finally {
         stack('redis-start');
       }
+      // the circuit breaker lets a probe through after its cool-down
+      for (let i = 0; i < 50 && (await getJson(`${base}/health`)).body.cache !== 'up'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal((await getJson(`${base}/health`)).body.cache, 'up');
     });
 
     test('JWKS keeps answering while a login storm fills the bcrypt queue', async () => {
