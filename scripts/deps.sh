@@ -10,7 +10,7 @@ set -euo pipefail
 
 BUILD_RUN_PACKAGES=(
 	build-essential cmake pkg-config
-	libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev libcurl4-openssl-dev
+	libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev libcurl4-openssl-dev zlib1g-dev
 	libssl-dev libcrypt-dev libcmocka-dev
 	postgresql-15 postgresql-client redis-server
 	curl procps iproute2 clang-format

@@ -1,0 +1,47 @@
+/* app.h - the frontend's context and settings. */
+#ifndef FRONTEND_APP_H
+#define FRONTEND_APP_H
+
+#include <stdbool.h>
+
+#include "craft/httpc.h"
+#include "craft/jwks_cache.h"
+#include "craft/service.h"
+#include "craft/template.h"
+
+#include "session.h"
+#include "static.h"
+
+struct frontend_config {
+	const char *products_url;       /* PRODUCTS_API_BASE_URI */
+	const char *recommendation_url; /* RECOMMENDATION_BASE_URI */
+	const char *voting_url;         /* VOTING_BASE_URI ("" = products) */
+	const char *internal_api_key;   /* INTERNAL_API_KEY */
+	const char *node_env;           /* NODE_ENV */
+	bool cookie_secure;             /* COOKIE_SECURE */
+	const char *public_origin;      /* PUBLIC_ORIGIN */
+	const char *static_dir;         /* STATIC_DIR */
+	const char *template_dir;       /* TEMPLATE_DIR */
+	long backend_timeout_ms;        /* BACKEND_TIMEOUT_MS */
+	long page_size;                 /* PAGE_SIZE */
+};
+
+struct frontend_app {
+	struct craft_service svc; /* first: the common handlers find it here */
+	struct frontend_config cfg;
+	struct craft_jwks_config jwks_cfg;
+	craft_httpc *http;
+	craft_jwks_cache *jwks;
+	craft_template_set *templates;
+	struct static_files files;
+	struct session_options session;
+	char products[512], recommendation[512], voting[512], auth[512]; /* no trailing / */
+};
+
+extern const struct craft_route frontend_routes[];
+extern const size_t frontend_nroutes;
+
+bool frontend_health(void *app, craft_req *req, json_t *checks, json_t *health);
+void frontend_static(craft_req *req);
+
+#endif

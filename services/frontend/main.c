@@ -1,0 +1,195 @@
+/* main.c - frontend: read config, load templates and static files, serve. */
+#include "app.h"
+
+#include "craft/common.h"
+#include "craft/config.h"
+#include "craft/log.h"
+
+#include <openssl/sha.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define FIELD(member) offsetof(struct frontend_config, member)
+
+static const struct craft_config_field frontend_fields[] = {
+    {.name = "PRODUCTS_API_BASE_URI",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "http://localhost:8000",
+     .min = 1,
+     .max = 500,
+     .offset = FIELD(products_url),
+     .help = "product service base URL"},
+    {.name = "RECOMMENDATION_BASE_URI",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "http://localhost:8080",
+     .min = 1,
+     .max = 500,
+     .offset = FIELD(recommendation_url),
+     .help = "recommendation service base URL"},
+    {.name = "VOTING_BASE_URI",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 500,
+     .offset = FIELD(voting_url),
+     .help = "voting base URL; empty = PRODUCTS_API_BASE_URI"},
+    {.name = "INTERNAL_API_KEY",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "craftista-dev-internal-key",
+     .min = 16,
+     .max = 512,
+     .secret = true,
+     .offset = FIELD(internal_api_key),
+     .help = "key for auth's internal registration"},
+    {.name = "NODE_ENV",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "development",
+     .max = 64,
+     .offset = FIELD(node_env),
+     .help = "production turns on Secure cookies"},
+    {.name = "COOKIE_SECURE",
+     .type = CRAFT_CONFIG_BOOL,
+     .default_value = "false",
+     .offset = FIELD(cookie_secure),
+     .help = "mark the session cookies Secure"},
+    {.name = "PUBLIC_ORIGIN",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 500,
+     .offset = FIELD(public_origin),
+     .help = "the shop's origin (https://shop.example); empty = from the Host header"},
+    {.name = "STATIC_DIR",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "services/frontend/static",
+     .min = 1,
+     .max = 2000,
+     .offset = FIELD(static_dir),
+     .help = "static files"},
+    {.name = "TEMPLATE_DIR",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "services/frontend/templates",
+     .min = 1,
+     .max = 2000,
+     .offset = FIELD(template_dir),
+     .help = "page templates"},
+    {.name = "BACKEND_TIMEOUT_MS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "1500",
+     .min = 50,
+     .max = 30000,
+     .offset = FIELD(backend_timeout_ms),
+     .help = "timeout of each backend call"},
+    {.name = "PAGE_SIZE",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "12",
+     .min = 1,
+     .max = 100,
+     .offset = FIELD(page_size),
+     .help = "cards per page"},
+};
+
+static const char *env_lookup(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+static void base_url(char *out, size_t len, const char *url)
+{
+	size_t n = strlen(url);
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	snprintf(out, len, "%.*s", (int)n, url);
+}
+
+static int setup(struct frontend_app *app, char *err, size_t err_len)
+{
+	struct frontend_config *c = &app->cfg;
+	int rc = craft_config_load(frontend_fields, CRAFT_ARRAY_LEN(frontend_fields), c, env_lookup,
+				   NULL, app->svc.config.development, err, err_len);
+	if (rc)
+		return rc;
+	craft_config_log(frontend_fields, CRAFT_ARRAY_LEN(frontend_fields), c);
+	base_url(app->products, sizeof(app->products), c->products_url);
+	base_url(app->recommendation, sizeof(app->recommendation), c->recommendation_url);
+	base_url(app->voting, sizeof(app->voting),
+		 c->voting_url[0] ? c->voting_url : c->products_url);
+	app->session.secure = c->cookie_secure || strcasecmp(c->node_env, "production") == 0;
+	app->session.public_origin = c->public_origin;
+	/* The flash cookie's MAC key, derived from the shared secret. */
+	char seed[600];
+	snprintf(seed, sizeof(seed), "craftista-flash:%s", c->internal_api_key);
+	SHA256((const unsigned char *)seed, strlen(seed), app->session.flash_key);
+	if ((rc = craft_template_set_load_dir(c->template_dir, &app->templates, err, err_len)))
+		return rc;
+	if ((rc = static_load(c->static_dir, &app->files, err, err_len)))
+		return rc;
+	craft_log(CRAFT_LOG_INFO, NULL, "static files loaded", "{s:i, s:I}", "files",
+		  (int)app->files.count, "bytes", (json_int_t)app->files.total_bytes);
+	struct craft_httpc_options ho = {.timeout_ms = (unsigned)c->backend_timeout_ms,
+					 .connect_timeout_ms = 500,
+					 .tracer = app->svc.tracer};
+	if ((rc = craft_httpc_new(&ho, &app->http))) {
+		snprintf(err, err_len, "cannot set up the HTTP client");
+		return rc;
+	}
+	if ((rc = craft_service_open_jwks(&app->svc, &app->jwks_cfg, app->http, &app->jwks, err,
+					  err_len)))
+		return rc;
+	base_url(app->auth, sizeof(app->auth), app->jwks_cfg.auth_url);
+	return CRAFT_OK;
+}
+
+static void teardown(struct frontend_app *app)
+{
+	if (app->jwks)
+		craft_service_close_jwks(&app->jwks_cfg, app->jwks);
+	craft_httpc_free(app->http);
+	static_free(&app->files);
+	craft_template_set_free(app->templates);
+	craft_config_free(frontend_fields, CRAFT_ARRAY_LEN(frontend_fields), &app->cfg);
+	craft_service_cleanup(&app->svc);
+}
+
+int main(void)
+{
+	static struct frontend_app app = {
+	    .svc = {.name = "frontend",
+		    .title = "Frontend service",
+		    .description = "The Craftista shop: server-rendered pages over the auth, "
+				   "product and recommendation services.",
+		    .health = frontend_health},
+	};
+	static const struct craft_service_link links[] = {
+	    {.method = "GET", .path = "/", .what = "the origami showcase"},
+	    {.method = "GET", .path = "/login", .what = "log in or register"},
+	    {.method = "GET", .path = "/api/service-status", .what = "backend status"},
+	    {.method = "GET", .path = "/daily-origami", .what = "the origami of the day"},
+	    {.method = "GET", .path = "/health", .what = "health for probes"},
+	    {.method = "GET", .path = "/metrics", .what = "Prometheus metrics"},
+	};
+	app.svc.links = links;
+	app.svc.nlinks = CRAFT_ARRAY_LEN(links);
+	char err[512];
+	craft_server_block_signals();
+	if (craft_httpc_global_init() != CRAFT_OK) {
+		fprintf(stderr, "frontend: libcurl cannot initialise\n");
+		return 2;
+	}
+	if (craft_service_init(&app.svc, 3000, err, sizeof(err)) != CRAFT_OK) {
+		fprintf(stderr, "frontend: configuration error: %s\n", err);
+		return 2;
+	}
+	if (setup(&app, err, sizeof(err)) != CRAFT_OK) {
+		craft_log(CRAFT_LOG_ERROR, NULL, "cannot start", "{s:s}", "reason", err);
+		fprintf(stderr, "frontend: %s\n", err);
+		teardown(&app);
+		return 2;
+	}
+	int rc = craft_service_run_with_fallback(&app.svc, frontend_routes, frontend_nroutes, &app,
+						 NULL, frontend_static);
+	teardown(&app);
+	return rc == CRAFT_OK ? 0 : 1;
+}

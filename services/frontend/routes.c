@@ -1,0 +1,543 @@
+/* routes.c - the frontend's routes kept from its predecessor (same bodies and
+ * status codes), plus the pages. Fetch and JSON callers get JSON; a classic
+ * form post (urlencoded, HTML preferred) gets a 303 back to a page, with any
+ * message carried in the signed flash cookie. */
+#include "app.h"
+#include "backends.h"
+#include "pages.h"
+
+#include "craft/common.h"
+#include "craft/form.h"
+#include "craft/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- request shape ---- */
+
+static bool is_form(craft_req *req)
+{
+	const char *ct = craft_req_header(req, "Content-Type");
+	return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+/* A classic form post: urlencoded, and HTML preferred over JSON. */
+static bool wants_redirect(craft_req *req)
+{
+	if (!is_form(req))
+		return false;
+	const char *accept = craft_req_header(req, "Accept");
+	if (!accept)
+		return false;
+	const char *html = strstr(accept, "text/html");
+	const char *json = strstr(accept, "application/json");
+	return html && (!json || html < json);
+}
+
+/* JSON first in Accept (what the vote routes answer with JSON for). */
+static bool wants_json(craft_req *req)
+{
+	const char *accept = craft_req_header(req, "Accept");
+	if (!accept)
+		return false;
+	const char *json = strstr(accept, "application/json");
+	if (!json)
+		return false;
+	const char *html = strstr(accept, "text/html");
+	const char *text = strstr(accept, "text/plain");
+	return (!html || json < html) && (!text || json < text);
+}
+
+static void json_cleanup(void *data)
+{
+	json_decref(data);
+}
+
+/* The body's fields as a JSON object (form or JSON), or a 400 was sent. */
+static json_t *read_fields(craft_req *req)
+{
+	if (is_form(req)) {
+		json_t *o = NULL;
+		if (craft_form_parse(req->body, req->body_len, &o) != CRAFT_OK) {
+			craft_reply_json(req, 400,
+					 json_pack("{s:s}", "error", "Malformed form data"));
+			return NULL;
+		}
+		craft_arena_cleanup_add(req->arena, json_cleanup, o);
+		return o;
+	}
+	if (req->body_len == 0)
+		return NULL; /* caller treats as missing fields */
+	json_error_t e;
+	json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		craft_reply_json(req, 400, json_pack("{s:s}", "error", "Malformed JSON body"));
+		return NULL;
+	}
+	craft_arena_cleanup_add(req->arena, json_cleanup, o);
+	return o;
+}
+
+/* Serialise `obj` (consumed) into the arena. */
+static const char *json_text(craft_req *req, json_t *obj)
+{
+	char *text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (!text)
+		craft_oom(0);
+	const char *copy = craft_arena_strdup(req->arena, text);
+	free(text);
+	return copy;
+}
+
+static const char *field(json_t *o, const char *name)
+{
+	const char *v = json_string_value(json_object_get(o, name));
+	return v && v[0] ? v : NULL;
+}
+
+/* Refuse state changes coming from another site. */
+static bool check_origin(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	if (session_same_origin(req, &app->session))
+		return true;
+	craft_reply_json(req, 403, json_pack("{s:s}", "error", "Cross-site request refused"));
+	return false;
+}
+
+static void redirect(craft_req *req, const char *to)
+{
+	craft_reply_header(req, "Cache-Control", "no-store");
+	craft_reply_redirect(req, 303, to);
+}
+
+/* Flash the message and go back to `to` (form posts) or answer JSON. */
+static void answer(craft_req *req, unsigned status, json_t *body, const char *to, json_t *flash)
+{
+	struct frontend_app *app = req->app;
+	if (wants_redirect(req)) {
+		const char *msg = json_string_value(json_object_get(body, "error"));
+		if (!msg)
+			msg = json_string_value(json_object_get(body, "message"));
+		session_flash(req, &app->session, status < 400 ? "success" : "error",
+			      msg ? msg : "", flash);
+		json_decref(body);
+		json_decref(flash);
+		redirect(req, to);
+		return;
+	}
+	json_decref(flash);
+	craft_reply_json(req, status, body);
+}
+
+static void auth_unavailable(craft_req *req, json_t *flash, const char *to)
+{
+	answer(req, 503, json_pack("{s:s}", "error", "Authentication service unavailable"), to,
+	       flash);
+}
+
+/* ---- /auth ---- */
+
+/* Log in with auth and set the cookies; 0, or the answer was sent. */
+static int do_login(craft_req *req, const char *username, const char *password, json_t *flash,
+		    const char *fail_to)
+{
+	struct frontend_app *app = req->app;
+	const char *copy =
+	    json_text(req, json_pack("{s:s, s:s}", "username", username, "password", password));
+	struct backend_call call = {.method = CRAFT_HTTPC_POST,
+				    .base = app->auth,
+				    .path = "/api/auth/login",
+				    .route = "/api/auth/login",
+				    .json_body = copy,
+				    .internal = true};
+	struct backend_answer a;
+	backend_run(req, &call, &a);
+	if (a.status == 0 || a.status >= 500) {
+		auth_unavailable(req, flash, fail_to);
+		return CRAFT_EUNAVAIL;
+	}
+	if (!a.ok) {
+		const char *msg = json_string_value(json_object_get(a.json, "error"));
+		if (a.retry_after)
+			craft_reply_header(req, "Retry-After", a.retry_after);
+		answer(req, a.status, json_pack("{s:s}", "error", msg ? msg : "Login failed"),
+		       fail_to, flash);
+		return CRAFT_EINVAL;
+	}
+	const char *token = json_string_value(json_object_get(a.json, "access_token"));
+	json_int_t ttl = json_integer_value(json_object_get(a.json, "expires_in"));
+	struct craft_jwt_claims claims;
+	const char *reason = NULL;
+	if (!token || craft_jwks_cache_verify(app->jwks, req->span, token, strlen(token), &claims,
+					      &reason) != CRAFT_OK) {
+		craft_log(CRAFT_LOG_WARN, req->span, "token from auth not verifiable", "{s:s}",
+			  "reason", reason ? reason : "missing");
+		auth_unavailable(req, flash, fail_to);
+		return CRAFT_EUNAVAIL;
+	}
+	const char *sub = craft_arena_strdup(req->arena, claims.sub);
+	craft_jwt_claims_cleanup(&claims);
+	session_set(req, &app->session, token, sub, ttl > 0 ? (long)ttl : 3600);
+	req->state = (void *)(uintptr_t)sub;
+	json_decref(flash);
+	return CRAFT_OK;
+}
+
+static void login(craft_req *req)
+{
+	if (!check_origin(req))
+		return;
+	json_t *f = read_fields(req);
+	if (!f && craft_req_replied(req))
+		return;
+	const char *username = field(f, "username"), *password = field(f, "password");
+	json_t *flash =
+	    json_pack("{s:s, s:s}", "form", "login", "username", username ? username : "");
+	if (!username || !password) {
+		answer(req, 400, json_pack("{s:s}", "error", "Username and password are required"),
+		       "/login", flash);
+		return;
+	}
+	if (do_login(req, username, password, flash, "/login"))
+		return;
+	const char *sub = req->state;
+	answer(req, 200,
+	       json_pack("{s:s, s:{s:s}}", "message", "Login successful", "user", "username", sub),
+	       "/", json_pack("{s:s}", "kind", "success"));
+}
+
+static void register_user(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	if (!check_origin(req))
+		return;
+	json_t *f = read_fields(req);
+	if (!f && craft_req_replied(req))
+		return;
+	const char *username = field(f, "username"), *email = field(f, "email");
+	const char *password = field(f, "password");
+	json_t *flash = json_pack("{s:s, s:s, s:s}", "form", "register", "username",
+				  username ? username : "", "email", email ? email : "");
+	if (!username || !email || !password) {
+		answer(req, 400,
+		       json_pack("{s:s}", "error", "Username, email and password are required"),
+		       "/login#register", flash);
+		return;
+	}
+	const char *copy = json_text(req, json_pack("{s:s, s:s, s:s}", "username", username,
+						    "email", email, "password", password));
+	struct backend_call call = {.method = CRAFT_HTTPC_POST,
+				    .base = app->auth,
+				    .path = "/api/auth/register",
+				    .route = "/api/auth/register",
+				    .json_body = copy,
+				    .internal = true};
+	struct backend_answer a;
+	backend_run(req, &call, &a);
+	if (a.status == 0 || a.status >= 500) {
+		auth_unavailable(req, flash, "/login#register");
+		return;
+	}
+	if (!a.ok) {
+		const char *msg = json_string_value(json_object_get(a.json, "error"));
+		const char *fld = json_string_value(json_object_get(a.json, "field"));
+		if (fld)
+			json_object_set_new(flash, "field", json_string(fld));
+		answer(req, a.status,
+		       json_pack("{s:s}", "error", msg ? msg : "Registration failed"),
+		       "/login#register", flash);
+		return;
+	}
+	json_int_t id = json_integer_value(json_object_get(a.json, "user_id"));
+	if (wants_redirect(req)) {
+		/* no-JavaScript flow: sign the new user in straight away */
+		if (do_login(req, username, password, flash, "/login") == CRAFT_OK) {
+			session_flash(
+			    req, &app->session, "success",
+			    craft_arena_sprintf(req->arena, "Welcome to Craftista, %s!", username),
+			    NULL);
+			redirect(req, "/");
+		}
+		return;
+	}
+	json_decref(flash);
+	craft_reply_json(req, 201,
+			 json_pack("{s:s, s:{s:I, s:s, s:s}}", "message",
+				   "User registered successfully", "user", "id", id, "username",
+				   username, "email", email));
+}
+
+static void logout(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	if (!check_origin(req))
+		return;
+	session_clear(req, &app->session);
+	answer(req, 200, json_pack("{s:s}", "message", "Logout successful"), "/", NULL);
+}
+
+static void auth_status(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	struct session_user u;
+	craft_reply_header(req, "Cache-Control", "no-store");
+	if (!session_user(req, app->jwks, &app->session, &u)) {
+		craft_reply_json(req, 200, json_pack("{s:b}", "authenticated", 0));
+		return;
+	}
+	craft_reply_json(req, 200,
+			 json_pack("{s:b, s:{s:s, s:s}}", "authenticated", 1, "user", "username",
+				   u.username, "role", u.role));
+}
+
+static void auth_user(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	struct session_user u;
+	craft_reply_header(req, "Cache-Control", "no-store");
+	if (!session_user(req, app->jwks, &app->session, &u)) {
+		craft_reply_json(req, 401, json_pack("{s:s}", "error", "Authentication required"));
+		return;
+	}
+	craft_reply_json(req, 200, json_pack("{s:s}", "username", u.username));
+}
+
+/* ---- pass-through to the backends ---- */
+
+static void pass_through(craft_req *req, const struct backend_answer *a, const char *what)
+{
+	if (a->status == 0) {
+		craft_reply_json(
+		    req, 503,
+		    json_pack("{s:s}", "error",
+			      craft_arena_sprintf(req->arena, "%s unavailable", what)));
+		return;
+	}
+	craft_reply_header(req, "Cache-Control", "no-store");
+	craft_reply(req, a->status, a->content_type ? a->content_type : "application/json", a->body,
+		    a->body_len);
+}
+
+static void products(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	struct backend_call c = {
+	    .base = app->products, .path = "/api/products", .route = "/api/products"};
+	struct backend_answer a;
+	backend_run(req, &c, &a);
+	pass_through(req, &a, "Catalogue service");
+}
+
+static void daily(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	struct backend_call c = {.base = app->recommendation,
+				 .path = "/api/origami-of-the-day",
+				 .route = "/api/origami-of-the-day"};
+	struct backend_answer a;
+	backend_run(req, &c, &a);
+	pass_through(req, &a, "Recommendation service");
+}
+
+static void votes(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	long id;
+	if (craft_req_param_id(req, "id", &id))
+		return;
+	struct session_user u;
+	bool in = session_user(req, app->jwks, &app->session, &u);
+	struct backend_call c = {.base = app->voting,
+				 .path =
+				     craft_arena_sprintf(req->arena, "/api/origamis/%ld/votes", id),
+				 .route = "/api/origamis/{id}/votes",
+				 .bearer = in ? u.token : NULL};
+	struct backend_answer a;
+	backend_run(req, &c, &a);
+	pass_through(req, &a, "Voting service");
+}
+
+/* Where a form post goes back to: the page it came from, at the card. */
+static const char *back_to_card(craft_req *req, long id)
+{
+	const char *ref = craft_req_header(req, "Referer");
+	const char *path = "/";
+	if (ref) {
+		const char *p = strstr(ref, "://");
+		p = p ? strchr(p + 3, '/') : NULL;
+		if (p && p[0] == '/' && p[1] != '/')
+			path = craft_arena_strndup(req->arena, p, strcspn(p, "#"));
+	}
+	return craft_arena_sprintf(req->arena, "%s#origami-%ld", path, id);
+}
+
+static void change_vote(craft_req *req, bool add)
+{
+	struct frontend_app *app = req->app;
+	long id;
+	if (craft_req_param_id(req, "id", &id) || !check_origin(req))
+		return;
+	struct session_user u;
+	bool redirecting = wants_redirect(req);
+	if (!session_user(req, app->jwks, &app->session, &u)) {
+		if (redirecting) {
+			session_flash(req, &app->session, "info", "Log in to vote", NULL);
+			redirect(req, "/login");
+		} else if (wants_json(req)) {
+			craft_reply_json(req, 401,
+					 json_pack("{s:s}", "error", "Authentication required"));
+		} else {
+			craft_reply(req, 401, "text/plain; charset=utf-8",
+				    "Authentication required", 23);
+		}
+		return;
+	}
+	struct backend_call c = {.method = add ? CRAFT_HTTPC_POST : CRAFT_HTTPC_DELETE,
+				 .base = app->voting,
+				 .path =
+				     craft_arena_sprintf(req->arena, "/api/origamis/%ld/vote", id),
+				 .route = "/api/origamis/{id}/vote",
+				 .bearer = u.token};
+	struct backend_answer a;
+	backend_run(req, &c, &a);
+	if (a.status == 401)
+		session_clear(req, &app->session);
+	if (redirecting) {
+		const char *msg = a.ok ? (add ? "Vote recorded!" : "Vote withdrawn")
+				  : a.status == 0
+				      ? "The voting service is unavailable; try again shortly"
+				      : json_string_value(json_object_get(a.json, "error"));
+		session_flash(req, &app->session, a.ok ? "success" : "error",
+			      msg ? msg : "Vote failed", NULL);
+		redirect(req, a.status == 401 ? "/login" : back_to_card(req, id));
+		return;
+	}
+	if (a.status == 0) {
+		craft_reply(req, 503, "text/plain; charset=utf-8", "Voting service unavailable",
+			    26);
+		return;
+	}
+	craft_reply_header(req, "Cache-Control", "no-store");
+	if (wants_json(req) || !a.ok) {
+		if (!a.ok && !wants_json(req) && a.status == 401) {
+			craft_reply(req, 401, "text/plain; charset=utf-8",
+				    "Authentication required", 23);
+			return;
+		}
+		pass_through(req, &a, "Voting service");
+		return;
+	}
+	const char *text = add ? "Vote recorded!" : "Vote withdrawn";
+	craft_reply(req, 200, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+static void vote(craft_req *req)
+{
+	/* forms cannot send DELETE: _method=delete withdraws */
+	bool withdraw = false;
+	if (is_form(req)) {
+		json_t *f = NULL;
+		if (craft_form_parse(req->body, req->body_len, &f) == CRAFT_OK) {
+			const char *m = json_string_value(json_object_get(f, "_method"));
+			withdraw = m && strcasecmp(m, "delete") == 0;
+			json_decref(f);
+		}
+	}
+	change_vote(req, !withdraw);
+}
+
+static void unvote(craft_req *req)
+{
+	change_vote(req, false);
+}
+
+/* ---- status ---- */
+
+static void service_status(craft_req *req)
+{
+	bool up[4];
+	backends_status(req, up);
+	json_t *body = json_object();
+	for (int i = 0; i < 4; i++)
+		json_object_set_new(body, backend_status_names[i],
+				    json_string(up[i] ? "up" : "down"));
+	craft_reply_header(req, "Cache-Control", "no-store");
+	craft_reply_json(req, 200, body);
+}
+
+static void one_status(craft_req *req, const char *base, const char *path, const char *name)
+{
+	struct backend_call c = {.base = base, .path = path, .route = path};
+	struct backend_answer a;
+	backend_run(req, &c, &a);
+	const char *s = json_string_value(json_object_get(a.json, "status"));
+	bool up = a.ok && (!s || strcmp(s, "degraded") != 0);
+	craft_reply_header(req, "Cache-Control", "no-store");
+	craft_reply_json(req, 200,
+			 json_pack("{s:s, s:s}", "status", up ? "up" : "down", "message",
+				   craft_arena_sprintf(req->arena, "%s is %s", name,
+						       up ? "operational" : "unavailable")));
+}
+
+static void recommendation_status(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	one_status(req, app->recommendation, "/api/recommendation-status",
+		   "Recommendation service");
+}
+
+static void voting_status(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	one_status(req, app->voting, "/health", "Voting service");
+}
+
+bool frontend_health(void *ctx, craft_req *req, json_t *checks, json_t *health)
+{
+	(void)req;
+	(void)health;
+	struct frontend_app *app = ctx;
+	json_object_set_new(checks, "templates", json_string(app->templates ? "up" : "down"));
+	json_object_set_new(checks, "auth_keys",
+			    json_string(craft_jwks_cache_ready(app->jwks) ? "up" : "down"));
+	return app->templates != NULL;
+}
+
+void frontend_static(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	const struct static_file *f = static_lookup(&app->files, req->path);
+	if (!f) {
+		craft_reply_error(req, 404, "Not found");
+		return;
+	}
+	static_reply(req, f);
+}
+
+const struct craft_route frontend_routes[] = {
+    {.method = "GET", .pattern = "/", .handler = page_home},
+    {.method = "GET", .pattern = "/login", .handler = page_login},
+    {.method = "GET", .pattern = "/fragments/cards", .handler = page_cards},
+    {.method = "GET", .pattern = "/about", .handler = craft_service_home},
+    {.method = "GET", .pattern = "/health", .handler = craft_service_health},
+    {.method = "GET", .pattern = "/metrics", .handler = craft_service_metrics},
+    {.method = "GET", .pattern = "/service.css", .handler = craft_service_stylesheet},
+    {.method = "POST", .pattern = "/auth/login", .handler = login},
+    {.method = "POST", .pattern = "/auth/register", .handler = register_user},
+    {.method = "POST", .pattern = "/auth/logout", .handler = logout},
+    {.method = "GET", .pattern = "/auth/status", .handler = auth_status},
+    {.method = "GET", .pattern = "/auth/user", .handler = auth_user},
+    {.method = "GET", .pattern = "/api/products", .handler = products},
+    {.method = "GET", .pattern = "/api/origamis/{id}/votes", .handler = votes},
+    {.method = "POST", .pattern = "/api/origamis/{id}/vote", .handler = vote},
+    {.method = "DELETE", .pattern = "/api/origamis/{id}/vote", .handler = unvote},
+    {.method = "GET", .pattern = "/api/service-status", .handler = service_status},
+    {.method = "GET", .pattern = "/recommendation-status", .handler = recommendation_status},
+    {.method = "GET", .pattern = "/votingservice-status", .handler = voting_status},
+    {.method = "GET", .pattern = "/daily-origami", .handler = daily},
+};
+const size_t frontend_nroutes = CRAFT_ARRAY_LEN(frontend_routes);
