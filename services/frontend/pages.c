@@ -20,19 +20,24 @@ static const char PAGE_CSP[] =
 
 const char *page_shorten(craft_arena *a, const char *text, size_t max, bool *cut)
 {
-	size_t chars = 0, i = 0, last_space = 0;
+	size_t chars = 0, i = 0, last_space = 0, last_sentence = 0;
 	for (; text[i]; i++) {
 		if (((unsigned char)text[i] & 0xC0) == 0x80)
 			continue;
 		if (chars == max)
 			break;
-		if (text[i] == ' ')
+		if (text[i] == ' ') {
 			last_space = i;
+			if (i > 0 && strchr(".!?", text[i - 1]) && chars > max / 2)
+				last_sentence = i;
+		}
 		chars++;
 	}
 	*cut = text[i] != '\0';
 	if (!*cut)
 		return text;
+	if (last_sentence > 0) /* a whole sentence reads better than a cut one */
+		return craft_arena_sprintf(a, "%.*s …", (int)last_sentence, text);
 	size_t end = last_space > 0 ? last_space : i;
 	while (end > 0 && strchr(" ,.;:", text[end - 1]))
 		end--;
