@@ -62,6 +62,7 @@ struct craft_pg_pool {
 	unsigned in_use, waiting;
 	unsigned long acquired, acquire_timeouts;
 	atomic_ulong reconnects, errors;
+	atomic_bool down_logged; /* a connect failure was logged at error level */
 };
 
 /* One command to run: a pool statement (st) or fixed SQL without parameters. */
@@ -295,6 +296,7 @@ int craft_pg_pool_new(const struct craft_pg_options *opts, const struct craft_pg
 	    (nstmts && !stmts))
 		return CRAFT_EINVAL;
 	craft_pg_pool *pool = craft_xcalloc(1, sizeof(*pool));
+	atomic_init(&pool->down_logged, false);
 	sync_init(pool);
 	int result = config_build(pool, opts);
 	if (result == 0)
@@ -491,6 +493,8 @@ static int conn_open(struct craft_pg_conn *c, const craft_span *parent)
 	}
 	c->pg = pg;
 	pg = NULL;
+	if (atomic_exchange(&pool->down_logged, false))
+		craft_log(CRAFT_LOG_INFO, parent, "postgresql reachable again", NULL);
 	if (c->opened_before)
 		atomic_fetch_add_explicit(&pool->reconnects, 1, memory_order_relaxed);
 	c->opened_before = true;
@@ -498,8 +502,10 @@ static int conn_open(struct craft_pg_conn *c, const craft_span *parent)
 out:
 	if (pg) {
 		PQfinish(pg);
-		craft_log(CRAFT_LOG_ERROR, span ? span : parent, "postgresql connect failed",
-			  "{s:s}", "error", msg);
+		/* one error line per outage; the repeats while it lasts go to debug */
+		bool first = !atomic_exchange(&pool->down_logged, true);
+		craft_log(first ? CRAFT_LOG_ERROR : CRAFT_LOG_DEBUG, span ? span : parent,
+			  "postgresql connect failed", "{s:s}", "error", msg);
 	}
 	span_finish(span, result, NULL);
 	return result;
