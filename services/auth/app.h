@@ -46,8 +46,10 @@ struct auth_app {
 	struct auth_token_opts token;
 	struct auth_limiter limiter;
 	struct craft_jwt_verify_opts verify;
-	char dummy_hash[128];   /* checked for unknown users, so both cost the same */
-	char issuer[512];       /* BASE_URL without a trailing slash */
+	char dummy_hash[128];      /* checked for unknown users, so both cost the same */
+	char issuer[512];          /* BASE_URL without a trailing slash */
+	char *jwks_doc, *oidc_doc; /* served as they are */
+	size_t jwks_doc_len, oidc_doc_len;
 	pthread_t admin_thread; /* creates the configured administrator */
 	bool admin_thread_started;
 };
@@ -58,5 +60,10 @@ extern const struct craft_service_link auth_links[];
 extern const size_t auth_nlinks;
 
 bool auth_health(void *app, craft_req *req, json_t *checks, json_t *health);
+
+/* Build (and free) the JWKS and discovery documents once the keys and the
+ * issuer are known. */
+void auth_documents_init(struct auth_app *app);
+void auth_documents_cleanup(struct auth_app *app);
 
 #endif

@@ -244,6 +244,7 @@ static int setup(struct auth_app *app, char *err, size_t err_len)
 	};
 	if ((rc = auth_keys_load(&ko, &app->keys, err, err_len)))
 		return rc;
+	auth_documents_init(app);
 	app->token = (struct auth_token_opts){
 	    .issuer = app->issuer, .audience = c->audience, .ttl_s = c->token_ttl_s};
 	app->verify = (struct craft_jwt_verify_opts){
@@ -289,6 +290,7 @@ static void teardown(struct auth_app *app)
 		craft_service_close_cache(&app->cache, app->redis);
 	if (app->pg)
 		craft_service_close_db(&app->db, app->pg);
+	auth_documents_cleanup(app);
 	auth_keys_cleanup(&app->keys);
 	craft_config_free(auth_fields, CRAFT_ARRAY_LEN(auth_fields), &app->cfg);
 	craft_service_cleanup(&app->svc);

@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -292,31 +293,56 @@ static void status(craft_req *req)
 
 /* ---- discovery ---- */
 
+static char *dump(json_t *doc, size_t *len)
+{
+	char *text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (!text)
+		craft_oom(0);
+	*len = strlen(text);
+	return text;
+}
+
+void auth_documents_init(struct auth_app *app)
+{
+	const char *iss = app->issuer;
+	char login_url[600], jwks_url[600], status_url[600];
+	snprintf(login_url, sizeof(login_url), "%s/api/auth/login", iss);
+	snprintf(jwks_url, sizeof(jwks_url), "%s/.well-known/jwks.json", iss);
+	snprintf(status_url, sizeof(status_url), "%s/api/auth/status", iss);
+	app->jwks_doc = dump(craft_jwks_to_json(app->keys.jwks), &app->jwks_doc_len);
+	app->oidc_doc =
+	    dump(json_pack(
+		     "{s:s, s:s, s:s, s:s, s:s, s:[s,s], s:[s], s:[s], s:[s,s], s:[s,s,s,s,s,s,s]}",
+		     "issuer", iss, "jwks_uri", jwks_url, "authorization_endpoint", login_url,
+		     "token_endpoint", login_url, "userinfo_endpoint", status_url,
+		     "response_types_supported", "code", "token", "subject_types_supported",
+		     "public", "id_token_signing_alg_values_supported", "RS256",
+		     "token_endpoint_auth_methods_supported", "none", "client_secret_post",
+		     "claims_supported", "sub", "role", "iat", "exp", "iss", "jti", "aud"),
+		 &app->oidc_doc_len);
+}
+
+void auth_documents_cleanup(struct auth_app *app)
+{
+	free(app->jwks_doc);
+	free(app->oidc_doc);
+	app->jwks_doc = app->oidc_doc = NULL;
+}
+
+/* Both documents are fixed for the life of the process: built once. */
 static void jwks(craft_req *req)
 {
 	struct auth_app *app = req->app;
 	craft_reply_header(req, "Cache-Control", "public, max-age=300");
-	craft_reply_json(req, 200, craft_jwks_to_json(app->keys.jwks));
+	craft_reply_static(req, 200, "application/json", app->jwks_doc, app->jwks_doc_len);
 }
 
 static void openid_configuration(craft_req *req)
 {
 	struct auth_app *app = req->app;
-	const char *iss = app->issuer;
-	craft_arena *a = req->arena;
-	const char *login_url = craft_arena_sprintf(a, "%s/api/auth/login", iss);
 	craft_reply_header(req, "Cache-Control", "public, max-age=300");
-	craft_reply_json(
-	    req, 200,
-	    json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:[s,s], s:[s], s:[s], s:[s,s], s:[s,s,s,s,s,s,s]}",
-		"issuer", iss, "jwks_uri", craft_arena_sprintf(a, "%s/.well-known/jwks.json", iss),
-		"authorization_endpoint", login_url, "token_endpoint", login_url,
-		"userinfo_endpoint", craft_arena_sprintf(a, "%s/api/auth/status", iss),
-		"response_types_supported", "code", "token", "subject_types_supported", "public",
-		"id_token_signing_alg_values_supported", "RS256",
-		"token_endpoint_auth_methods_supported", "none", "client_secret_post",
-		"claims_supported", "sub", "role", "iat", "exp", "iss", "jti", "aud"));
+	craft_reply_static(req, 200, "application/json", app->oidc_doc, app->oidc_doc_len);
 }
 
 bool auth_health(void *ctx, craft_req *req, json_t *checks, json_t *health)
