@@ -447,7 +447,7 @@ static void set_options(struct transfer *t, const char *url)
 static craft_span *span_begin(struct transfer *t, const craft_span *parent, const char *url_full)
 {
 	const struct craft_httpc_request *req = t->req;
-	if (!t->client->tracer)
+	if (!t->client->tracer || !parent) /* background work is not traced */
 		return NULL;
 	char *name = req->url_template
 			 ? craft_arena_sprintf(t->arena, "%s %s", t->method, req->url_template)

@@ -133,7 +133,9 @@ static void count_error(craft_pg_pool *pool)
 static craft_span *span_begin(craft_pg_pool *pool, const craft_span *parent, PGconn *pg,
 			      const char *name, const char *op, const char *sql)
 {
-	if (!pool->tracer)
+	/* Client spans belong to a request's trace: background work (no parent)
+	 * is not traced, so it cannot flood the collector with root spans. */
+	if (!pool->tracer || !parent)
 		return NULL;
 	craft_span *span = craft_span_start(pool->tracer, parent, NULL, CRAFT_SPAN_CLIENT, name);
 	const char *host = pg ? PQhost(pg) : pool->host;

@@ -144,7 +144,7 @@ void craft_redis_sha1_hex(const char *lua, size_t len, char out[CRAFT_REDIS_SHA1
 
 static craft_span *span_begin(craft_redis_pool *pool, const craft_span *parent, const char *verb)
 {
-	if (!pool->tracer)
+	if (!pool->tracer || !parent) /* background work is not traced */
 		return NULL;
 	craft_span *span = craft_span_start(pool->tracer, parent, NULL, CRAFT_SPAN_CLIENT, verb);
 	craft_span_set_str(span, "db.system", "redis");

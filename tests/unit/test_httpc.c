@@ -287,6 +287,7 @@ struct fx {
 	struct server *server;
 	craft_httpc *client;
 	craft_tracer *tracer;
+	craft_span *root; /* the request the calls belong to (client spans need a parent) */
 	struct sink sink;
 	craft_arena *arena;
 };
@@ -298,6 +299,7 @@ static int fx_setup(void **state)
 	pthread_mutex_init(&fx->sink.mu, NULL);
 	fx->tracer = craft_tracer_new("test", "1", "test");
 	craft_tracer_set_sink(fx->tracer, sink_put, &fx->sink);
+	fx->root = craft_span_start(fx->tracer, NULL, NULL, CRAFT_SPAN_SERVER, "test request");
 	struct craft_httpc_options opts = {.timeout_ms = 2000,
 					   .connect_timeout_ms = 500,
 					   .max_body = 64 * 1024,
@@ -315,6 +317,7 @@ static int fx_teardown(void **state)
 	craft_httpc_free(fx->client);
 	for (size_t i = 0; i < fx->sink.n; i++)
 		craft_span_free(fx->sink.spans[i]);
+	craft_span_free(fx->root);
 	craft_tracer_free(fx->tracer);
 	pthread_mutex_destroy(&fx->sink.mu);
 	server_stop(fx->server);
@@ -330,7 +333,7 @@ static char *url(struct fx *fx, const char *path)
 static int get(struct fx *fx, const char *path, struct craft_httpc_response *resp)
 {
 	struct craft_httpc_request req = {.method = CRAFT_HTTPC_GET, .url = url(fx, path)};
-	return craft_httpc_do(fx->client, fx->arena, NULL, &req, resp);
+	return craft_httpc_do(fx->client, fx->arena, fx->root, &req, resp);
 }
 
 /* A port nothing listens on. */
@@ -355,7 +358,7 @@ static void test_get_json(void **state)
 	const char *want[] = {"x-test", "X-Missing"};
 	struct craft_httpc_request req = {
 	    .method = CRAFT_HTTPC_GET, .url = url(fx, "/json"), .want_headers = want, .nwant = 2};
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), 0);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp), 0);
 	assert_int_equal(resp.result, 0);
 	assert_int_equal(resp.status, 200);
 	assert_string_equal(resp.body, "{\"ok\":true}");
@@ -372,7 +375,7 @@ static void test_http_errors_are_results(void **state)
 	const char *want[] = {"Retry-After"};
 	struct craft_httpc_request req = {
 	    .method = CRAFT_HTTPC_GET, .url = url(fx, "/retry"), .want_headers = want, .nwant = 1};
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), 0);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp), 0);
 	assert_int_equal(resp.status, 429);
 	assert_string_equal(resp.headers[0], "7");
 	assert_int_equal(get(fx, "/nowhere", &resp), 0);
@@ -396,7 +399,7 @@ static void test_methods_and_bodies(void **state)
 					  .nheaders = 1,
 					  .body = body,
 					  .body_len = sizeof(body)};
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), 0);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp), 0);
 	assert_non_null(strstr(resp.body, "method=POST\n"));
 	assert_non_null(strstr(resp.body, "type=application/json\n"));
 	assert_non_null(strstr(resp.body, "key=s3cret-key\n"));
@@ -410,12 +413,12 @@ static void test_methods_and_bodies(void **state)
 	}
 	req.method = CRAFT_HTTPC_PUT;
 	req.content_type = "text/plain";
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), 0);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp), 0);
 	assert_non_null(strstr(resp.body, "method=PUT\n"));
 	assert_non_null(strstr(resp.body, "type=text/plain\n"));
 	req.method = CRAFT_HTTPC_DELETE;
 	req.body = NULL;
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), 0);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp), 0);
 	assert_non_null(strstr(resp.body, "method=DELETE\n"));
 	assert_string_equal(strstr(resp.body, "body=") + 5, "");
 }
@@ -426,7 +429,8 @@ static void test_timeout(void **state)
 	struct craft_httpc_response resp;
 	struct craft_httpc_request req = {
 	    .method = CRAFT_HTTPC_GET, .url = url(fx, "/sleep?ms=500"), .timeout_ms = 100};
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), CRAFT_ETIMEOUT);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp),
+			 CRAFT_ETIMEOUT);
 	assert_int_equal(resp.result, CRAFT_ETIMEOUT);
 	assert_null(resp.body);
 	struct craft_httpc_stats st;
@@ -444,7 +448,8 @@ static void test_refused(void **state)
 	struct craft_httpc_response resp;
 	char *u = craft_arena_sprintf(fx->arena, "http://127.0.0.1:%u/x", closed_port());
 	struct craft_httpc_request req = {.method = CRAFT_HTTPC_GET, .url = u};
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), CRAFT_EUNAVAIL);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp),
+			 CRAFT_EUNAVAIL);
 	assert_int_equal(resp.status, 0);
 	assert_null(resp.body);
 }
@@ -462,7 +467,8 @@ static void test_body_bound(void **state)
 	assert_int_equal(get(fx, "/chunked?n=300000", &resp), CRAFT_ETOOBIG); /* streamed */
 	struct craft_httpc_request req = {
 	    .method = CRAFT_HTTPC_GET, .url = url(fx, "/big?n=2000"), .max_body = 1000};
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), CRAFT_ETOOBIG);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp),
+			 CRAFT_ETOOBIG);
 	assert_int_equal(get(fx, "/json", &resp), 0);
 }
 
@@ -471,25 +477,31 @@ static void test_invalid_requests(void **state)
 	struct fx *fx = *state;
 	struct craft_httpc_response resp;
 	struct craft_httpc_request req = {.method = CRAFT_HTTPC_GET, .url = "ftp://127.0.0.1/x"};
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), CRAFT_EINVAL);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp),
+			 CRAFT_EINVAL);
 	req.url = "not a url";
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), CRAFT_EINVAL);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp),
+			 CRAFT_EINVAL);
 	req.url = NULL;
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), CRAFT_EINVAL);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp),
+			 CRAFT_EINVAL);
 	req.url = url(fx, "/json");
 	const struct craft_httpc_header split[] = {{.name = "X-A", .value = "a\r\nX-B: b"}};
 	req.headers = split;
 	req.nheaders = 1;
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), CRAFT_EINVAL);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp),
+			 CRAFT_EINVAL);
 	const struct craft_httpc_header badname[] = {{.name = "X A", .value = "a"}};
 	req.headers = badname;
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), CRAFT_EINVAL);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp),
+			 CRAFT_EINVAL);
 	req.headers = NULL;
 	req.nheaders = 0;
 	req.body = "x";
 	req.body_len = 1;
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), CRAFT_EINVAL);
-	assert_int_equal(craft_httpc_multi(fx->client, fx->arena, NULL, &req, &resp, 0),
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp),
+			 CRAFT_EINVAL);
+	assert_int_equal(craft_httpc_multi(fx->client, fx->arena, fx->root, &req, &resp, 0),
 			 CRAFT_EINVAL);
 	assert_int_equal(atomic_load(&fx->server->connections), 0); /* nothing was sent */
 }
@@ -557,7 +569,7 @@ static void test_url_full_without_credentials(void **state)
 				      fx->server->port);
 	struct craft_httpc_request req = {.method = CRAFT_HTTPC_GET, .url = u};
 	struct craft_httpc_response resp;
-	assert_int_equal(craft_httpc_do(fx->client, fx->arena, NULL, &req, &resp), 0);
+	assert_int_equal(craft_httpc_do(fx->client, fx->arena, fx->root, &req, &resp), 0);
 	const char *full = attr(fx->sink.spans[0], "url.full")->str;
 	assert_null(strstr(full, "pw"));
 	assert_non_null(strstr(full, "/json?a=1"));
@@ -591,7 +603,8 @@ static void test_multi_overlaps(void **state)
 	};
 	struct craft_httpc_response resps[CRAFT_ARRAY_LEN(reqs)];
 	assert_int_equal(
-	    craft_httpc_multi(fx->client, fx->arena, NULL, reqs, resps, CRAFT_ARRAY_LEN(reqs)), 0);
+	    craft_httpc_multi(fx->client, fx->arena, fx->root, reqs, resps, CRAFT_ARRAY_LEN(reqs)),
+	    0);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(resps[i].result, 0);
 		assert_string_equal(resps[i].body, "slept");

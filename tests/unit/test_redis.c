@@ -494,6 +494,11 @@ static void test_spans_carry_no_arguments(void **state)
 	fake_stop(f);
 }
 
+static void free_span(void *span)
+{
+	craft_span_free(span);
+}
+
 static void test_eval_noscript_fallback(void **state)
 {
 	(void)state;
@@ -507,7 +512,9 @@ static void test_eval_noscript_fallback(void **state)
 	craft_arena *arena = craft_arena_new(0);
 	redisReply *reply = NULL;
 	const char *argv[] = {"counter", "5"};
-	assert_int_equal(craft_redis_eval(pool, arena, NULL, &reply, "incr_by", 1, 2, argv, NULL),
+	craft_span *root = craft_span_start(tracer, NULL, NULL, CRAFT_SPAN_SERVER, "req");
+	craft_arena_cleanup_add(arena, free_span, root);
+	assert_int_equal(craft_redis_eval(pool, arena, root, &reply, "incr_by", 1, 2, argv, NULL),
 			 0);
 	assert_int_equal(reply->type, REDIS_REPLY_INTEGER);
 	assert_int_equal(reply->integer, 42);
