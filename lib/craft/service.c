@@ -79,6 +79,34 @@ static const struct craft_config_field service_fields[] = {
      .max = 1024,
      .offset = FIELD(otel_endpoint),
      .help = "OTLP/HTTP collector URL"},
+    {.name = "OTEL_BSP_SCHEDULE_DELAY",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "1000",
+     .min = 10,
+     .max = 60000,
+     .offset = FIELD(otel_delay_ms),
+     .help = "span export interval (ms)"},
+    {.name = "OTEL_BSP_MAX_QUEUE_SIZE",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "2048",
+     .min = 1,
+     .max = 1000000,
+     .offset = FIELD(otel_queue),
+     .help = "spans waiting for export"},
+    {.name = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "512",
+     .min = 1,
+     .max = 100000,
+     .offset = FIELD(otel_batch),
+     .help = "spans per export"},
+    {.name = "OTEL_EXPORTER_OTLP_TIMEOUT",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "2000",
+     .min = 10,
+     .max = 60000,
+     .offset = FIELD(otel_timeout_ms),
+     .help = "export timeout (ms)"},
 };
 
 static const char HOME_TEMPLATE[] =
@@ -533,6 +561,20 @@ void craft_service_close_jwks(struct craft_jwks_config *cfg, craft_jwks_cache *c
 }
 
 /* Metric callbacks read through the service. */
+static double spans_exported(void *ctx)
+{
+	struct craft_otlp_stats st;
+	craft_otlp_stats(ctx, &st);
+	return (double)st.exported;
+}
+
+static double spans_dropped(void *ctx)
+{
+	struct craft_otlp_stats st;
+	craft_otlp_stats(ctx, &st);
+	return (double)st.dropped;
+}
+
 static double uptime_seconds(void *ctx)
 {
 	const struct craft_service *svc = ctx;
@@ -557,6 +599,25 @@ int craft_service_init(struct craft_service *svc, long default_port, char *err, 
 	svc->tracer =
 	    craft_tracer_new(trace_name, svc->config.app_version, svc->config.environment);
 	svc->metrics = craft_metrics_new(svc->name);
+	if (svc->config.otel_endpoint[0]) {
+		struct craft_otlp_options oo = {
+		    .endpoint = svc->config.otel_endpoint,
+		    .max_queue = (unsigned)svc->config.otel_queue,
+		    .max_batch = (unsigned)svc->config.otel_batch,
+		    .schedule_delay_ms = (unsigned)svc->config.otel_delay_ms,
+		    .timeout_ms = (unsigned)svc->config.otel_timeout_ms};
+		if (craft_httpc_global_init() != CRAFT_OK ||
+		    craft_otlp_start(svc->tracer, &oo, &svc->otlp) != CRAFT_OK) {
+			snprintf(err, err_len,
+				 "cannot start span export to OTEL_EXPORTER_OTLP_ENDPOINT");
+			return CRAFT_EIO;
+		}
+		craft_metrics_add_counter(svc->metrics, "craft_spans_exported_total",
+					  "Spans sent to the collector", spans_exported, svc->otlp);
+		craft_metrics_add_counter(svc->metrics, "craft_spans_dropped_total",
+					  "Spans dropped (queue full or export failed)",
+					  spans_dropped, svc->otlp);
+	}
 	craft_metrics_add_gauge(svc->metrics, "craft_uptime_seconds",
 				"Seconds since the service started", uptime_seconds, svc);
 	craft_sysinfo_read(&svc->sysinfo);
@@ -577,6 +638,8 @@ void craft_service_cleanup(struct craft_service *svc)
 	svc->home = NULL;
 	craft_metrics_free(svc->metrics);
 	svc->metrics = NULL;
+	craft_otlp_stop(svc->otlp); /* flushes what is queued */
+	svc->otlp = NULL;
 	craft_tracer_free(svc->tracer);
 	svc->tracer = NULL;
 	craft_config_free(service_fields, CRAFT_ARRAY_LEN(service_fields), &svc->config);

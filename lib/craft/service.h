@@ -20,6 +20,7 @@
 #include "httpc.h"
 #include "jwks_cache.h"
 #include "metrics.h"
+#include "otlp.h"
 #include "pg.h"
 #include "redis.h"
 #include "sysinfo.h"
@@ -37,6 +38,10 @@ struct craft_service_config {
 	const char *environment;       /* DEPLOYMENT_ENVIRONMENT */
 	const char *otel_service_name; /* OTEL_SERVICE_NAME */
 	const char *otel_endpoint;     /* OTEL_EXPORTER_OTLP_ENDPOINT, "" = no export */
+	long otel_delay_ms;            /* OTEL_BSP_SCHEDULE_DELAY */
+	long otel_queue;               /* OTEL_BSP_MAX_QUEUE_SIZE */
+	long otel_batch;               /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE */
+	long otel_timeout_ms;          /* OTEL_EXPORTER_OTLP_TIMEOUT */
 	bool development;              /* derived from environment */
 };
 
@@ -63,6 +68,7 @@ struct craft_service {
 	struct craft_service_config config;
 	struct craft_sysinfo sysinfo;
 	craft_tracer *tracer;
+	craft_otlp *otlp; /* span exporter, NULL without an endpoint */
 	craft_metrics *metrics;
 	craft_template *home;
 	time_t started;

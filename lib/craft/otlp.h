@@ -1,0 +1,48 @@
+/* otlp.h - export finished spans to an OpenTelemetry collector over
+ * OTLP/HTTP with the JSON encoding (POST <endpoint>/v1/traces).
+ *
+ * The exporter is the tracer's sink: ending a span only appends it to a
+ * bounded queue (a full queue drops the span and counts it), so a slow or
+ * absent collector never slows or fails a request. A background thread sends
+ * batches every `schedule_delay_ms` or as soon as a batch is full, each POST
+ * bounded by `timeout_ms`; a failed batch is dropped and counted. Exports
+ * never create spans of their own. Only sampled spans are exported.
+ */
+#ifndef CRAFT_OTLP_H
+#define CRAFT_OTLP_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "trace.h"
+
+typedef struct craft_otlp craft_otlp;
+
+struct craft_otlp_options {
+	const char *endpoint;       /* base URL, e.g. http://collector:4318 */
+	unsigned max_queue;         /* spans waiting; 0 = 2048 (OTEL_BSP_MAX_QUEUE_SIZE) */
+	unsigned max_batch;         /* spans per POST; 0 = 512 */
+	unsigned schedule_delay_ms; /* 0 = 1000 (OTEL_BSP_SCHEDULE_DELAY) */
+	unsigned timeout_ms;        /* per POST; 0 = 2000 (OTEL_EXPORTER_OTLP_TIMEOUT) */
+};
+
+/* Start an exporter for `tracer` and make it the tracer's sink. Returns 0 and
+ * *out, or CRAFT_EINVAL (no endpoint) / CRAFT_EIO (thread or libcurl). */
+int craft_otlp_start(craft_tracer *tracer, const struct craft_otlp_options *opts, craft_otlp **out);
+
+/* Send what is queued (bounded by the timeout), stop the thread, free.
+ * Call after the server has stopped; NULL is fine. */
+void craft_otlp_stop(craft_otlp *exporter);
+
+struct craft_otlp_stats {
+	unsigned long exported, dropped, failed_batches;
+	unsigned queued;
+};
+void craft_otlp_stats(craft_otlp *exporter, struct craft_otlp_stats *out);
+
+/* The ExportTraceServiceRequest for `count` spans of one tracer, as OTLP/JSON
+ * (hex ids, int64 as strings). A new reference. Exposed for tests. */
+json_t *craft_otlp_encode(const craft_tracer *tracer, craft_span *const *spans, size_t count);
+
+#endif

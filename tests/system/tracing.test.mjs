@@ -1,0 +1,158 @@
+// Distributed tracing end to end: every service exports spans over OTLP/HTTP
+// (JSON) to a test receiver; one request through the frontend must be one trace
+// across frontend → product → PostgreSQL/Redis, linked by W3C traceparent, with
+// OpenTelemetry attribute names and the resource attributes. A collector that is
+// absent must never fail a request.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { urls, stack, getJson, waitFor, freePort } from './lib/stack.js';
+
+const SERVICES = ['auth', 'recommendation', 'product', 'frontend'];
+const spans = []; // {service, resource, span}
+let server;
+let port;
+
+function restartAll(env) {
+  for (const svc of SERVICES) {
+    stack('svc-stop', svc);
+    stack('svc-start', svc, { env });
+  }
+}
+
+const attr = (list, key) => {
+  const a = (list || []).find((x) => x.key === key);
+  return a && (a.value.stringValue ?? a.value.intValue ?? a.value.boolValue);
+};
+
+async function traceOf(traceId, predicate, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = spans.filter((s) => s.span.traceId === traceId);
+    if (predicate(found) || Date.now() > deadline) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const traceparent = () => {
+  const traceId = crypto.randomBytes(16).toString('hex');
+  const parentId = crypto.randomBytes(8).toString('hex');
+  return { traceId, parentId, header: `00-${traceId}-${parentId}-01` };
+};
+
+describe('tracing', () => {
+  before(async () => {
+    port = await freePort();
+    server = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        try {
+          assert.equal(req.url, '/v1/traces');
+          assert.match(req.headers['content-type'], /application\/json/);
+          const doc = JSON.parse(Buffer.concat(chunks).toString());
+          for (const rs of doc.resourceSpans) {
+            const service = attr(rs.resource.attributes, 'service.name');
+            for (const ss of rs.scopeSpans) for (const span of ss.spans) spans.push({ service, resource: rs.resource.attributes, span });
+          }
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{}');
+        } catch {
+          res.writeHead(400);
+          res.end();
+        }
+      });
+    });
+    await new Promise((r) => server.listen(port, '127.0.0.1', r));
+    restartAll({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '100', DEPLOYMENT_ENVIRONMENT: 'development' });
+    for (const svc of SERVICES) await waitFor(`${urls[svc]}/health`);
+  });
+
+  after(async () => {
+    restartAll({});
+    for (const svc of SERVICES) await waitFor(`${urls[svc]}/health`);
+    server.close();
+  });
+
+  test('a vote through the frontend is one trace: frontend → product → PostgreSQL and Redis', async () => {
+    const username = `trace${Date.now() % 1000000}`;
+    const password = 'paper-trace-fold';
+    assert.equal((await getJson(`${urls.frontend}/auth/register`, { json: { username, email: `${username}@example.com`, password } })).status, 201);
+    const login = await fetch(`${urls.frontend}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const tp = traceparent();
+    const res = await fetch(`${urls.frontend}/api/origamis/5/vote`, { method: 'POST', headers: { cookie, traceparent: tp.header, accept: 'application/json' } });
+    assert.equal(res.status, 200);
+    await res.text();
+
+    const found = await traceOf(tp.traceId, (f) => f.some((s) => s.service === 'product' && attr(s.span.attributes, 'db.system') === 'redis'));
+    const byService = (svc, kind) => found.filter((s) => s.service === svc && s.span.kind === kind);
+    const feServer = byService('frontend', 2);
+    assert.equal(feServer.length, 1, 'one frontend server span');
+    assert.equal(feServer[0].span.parentSpanId, tp.parentId, 'continues the incoming traceparent');
+    assert.equal(feServer[0].span.name, 'POST /api/origamis/{id}/vote');
+    assert.equal(attr(feServer[0].span.attributes, 'http.request.method'), 'POST');
+    assert.equal(attr(feServer[0].span.attributes, 'http.route'), '/api/origamis/{id}/vote');
+    assert.equal(String(attr(feServer[0].span.attributes, 'http.response.status_code')), '200');
+
+    const feClient = byService('frontend', 3).find((s) => s.span.name.includes('/api/origamis/{id}/vote'));
+    assert.ok(feClient, 'frontend client span to product');
+    assert.equal(feClient.span.parentSpanId, feServer[0].span.spanId);
+    const prServer = byService('product', 2);
+    assert.equal(prServer.length, 1);
+    assert.equal(prServer[0].span.parentSpanId, feClient.span.spanId, 'product continues the frontend client span');
+    const db = byService('product', 3).filter((s) => attr(s.span.attributes, 'db.system') === 'postgresql');
+    assert.ok(db.length >= 1, 'a PostgreSQL span');
+    for (const s of db) {
+      assert.equal(s.span.parentSpanId, prServer[0].span.spanId);
+      assert.match(attr(s.span.attributes, 'db.query.text'), /\$1/);
+      assert.doesNotMatch(attr(s.span.attributes, 'db.query.text'), new RegExp(username), 'never parameter values');
+    }
+    const redis = byService('product', 3).filter((s) => attr(s.span.attributes, 'db.system') === 'redis');
+    assert.ok(redis.length >= 1, 'a Redis span');
+    const resource = prServer[0].resource;
+    assert.equal(attr(resource, 'service.name'), 'product');
+    assert.equal(typeof attr(resource, 'service.version'), 'string');
+    assert.equal(attr(resource, 'deployment.environment'), 'development');
+    for (const s of found) {
+      assert.match(s.span.spanId, /^[0-9a-f]{16}$/);
+      assert.ok(BigInt(s.span.endTimeUnixNano) >= BigInt(s.span.startTimeUnixNano));
+    }
+  });
+
+  test('a page view fans out: the frontend span parents calls to product, recommendation and auth', async () => {
+    const tp = traceparent();
+    const res = await fetch(`${urls.frontend}/`, { headers: { traceparent: tp.header } });
+    assert.equal(res.status, 200);
+    await res.text();
+    const found = await traceOf(tp.traceId, (f) => ['product', 'recommendation', 'auth'].every((svc) => f.some((s) => s.service === svc && s.span.kind === 2)));
+    const services = new Set(found.filter((s) => s.span.kind === 2).map((s) => s.service));
+    for (const svc of ['frontend', 'product', 'recommendation', 'auth']) assert.ok(services.has(svc), `${svc} in the trace`);
+    const root = found.find((s) => s.service === 'frontend' && s.span.kind === 2);
+    const clients = found.filter((s) => s.service === 'frontend' && s.span.kind === 3);
+    assert.ok(clients.length >= 4);
+    for (const c of clients) assert.equal(c.span.parentSpanId, root.span.spanId);
+    // the recommendation query is a child of recommendation's server span
+    const recServer = found.find((s) => s.service === 'recommendation' && s.span.kind === 2);
+    assert.ok(found.some((s) => s.service === 'recommendation' && s.span.kind === 3 && s.span.parentSpanId === recServer.span.spanId));
+  });
+
+  test('an absent collector never fails a request; dropped spans are counted', async () => {
+    const dead = await freePort();
+    stack('svc-stop', 'recommendation');
+    stack('svc-start', 'recommendation', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${dead}`, OTEL_BSP_SCHEDULE_DELAY: '50' } });
+    await waitFor(`${urls.recommendation}/health`);
+    for (let i = 0; i < 30; i++) {
+      const r = await getJson(`${urls.recommendation}/api/recommendations?limit=2`, { headers: { traceparent: traceparent().header } });
+      assert.equal(r.status, 200);
+    }
+    let dropped = 0;
+    for (let i = 0; i < 50 && dropped === 0; i++) {
+      const m = await (await fetch(`${urls.recommendation}/metrics`)).text();
+      dropped = Number((m.match(/^craft_spans_dropped_total (\d+)/m) || [0, 0])[1]);
+      if (dropped === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(dropped > 0, 'spans counted as dropped');
+  });
+});
