@@ -67,8 +67,8 @@ int craft_form_parse(const char *body, size_t len, json_t **out)
 				rc = CRAFT_EINVAL; /* bad escape or invalid UTF-8 */
 			else if (json_object_get(obj, key))
 				json_decref(val);
-			else
-				json_object_set_new(obj, key, val);
+			else if (json_object_set_new(obj, key, val) != 0)
+				rc = CRAFT_EINVAL; /* the name is not valid UTF-8 */
 			free(key);
 		}
 		p = stop + 1;

@@ -38,7 +38,8 @@ static void test_fields(void **state)
 static void test_bad(void **state)
 {
 	(void)state;
-	const char *bad[] = {"a=%", "a=%4", "a=%zz", "a=%00", "%=1", "a=%C3%28", "a=%ff"};
+	const char *bad[] = {"a=%",      "a=%4",  "a=%zz",        "a=%00", "%=1",
+			     "a=%C3%28", "a=%ff", "%C3%28=x&b=1", "\x87=1"};
 	for (size_t i = 0; i < CRAFT_ARRAY_LEN(bad); i++) {
 		json_t *o = NULL;
 		if (craft_form_parse(bad[i], strlen(bad[i]), &o) != CRAFT_EINVAL)
