@@ -1,6 +1,6 @@
 # Thin entry points; the work is done by the scripts in scripts/.
 #   make run | test | stop | build | unit | system | browser | status | logs
-#   make format | format-check | sanitize | bench | clean | distclean
+#   make format | format-check | sanitize | bench | fuzz | deploy-check | clean | distclean
 .DEFAULT_GOAL := build
 SHELL := /bin/bash
 
@@ -8,7 +8,7 @@ FORMAT_DIRS := lib services tools tests/unit fuzz
 FORMAT_FILES = find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h' \) -print0 2>/dev/null
 
 .PHONY: build run test stop status logs unit system browser format format-check sanitize \
-	bench clean distclean
+	bench fuzz deploy-check clean distclean
 
 build:
 	scripts/deps.sh
@@ -17,8 +17,13 @@ build:
 run:
 	scripts/run.sh
 
+# Every test: unit, system and browser (scripts/test.sh), the offline
+# deployment checks, and a bounded libFuzzer run (TEST_FUZZ_SECONDS per target).
+TEST_FUZZ_SECONDS ?= 10
 test:
 	scripts/test.sh
+	scripts/deploy-check.sh
+	fuzz/run.sh $(TEST_FUZZ_SECONDS)
 
 unit:
 	scripts/test.sh unit
@@ -51,8 +56,16 @@ bench:
 	@if [ -x bench/run.sh ]; then bench/run.sh; \
 	else echo "no benchmarks yet: bench/run.sh is missing" >&2; exit 1; fi
 
+# libFuzzer targets (clang) in build-fuzz/, FUZZ_SECONDS per target (default 60).
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+# Offline checks of the Dockerfile, docker-compose.yml and deploy/k8s (not part of test).
+deploy-check:
+	scripts/deploy-check.sh
+
 clean:
-	rm -rf build build-sanitize
+	rm -rf build build-sanitize build-fuzz build-bench
 
 # Also stops the development stack and removes its data (var/).
 distclean: clean

@@ -16,6 +16,8 @@ BUILD_RUN_PACKAGES=(
 	curl procps iproute2 clang-format
 )
 BROWSER_PACKAGES=(chromium)
+# the bounded libFuzzer run that make test ends with
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 NODE_MIN_MAJOR=18
 
 # pkg_present NAME: true when NAME is installed (or, for a few, something equivalent is).
@@ -135,6 +137,7 @@ main() {
 
 	local want=("${BUILD_RUN_PACKAGES[@]}")
 	[[ -n $test_mode ]] && have_browser_tests && want+=("${BROWSER_PACKAGES[@]}")
+	[[ -n $test_mode ]] && want+=("${FUZZ_PACKAGES[@]}")
 	local missing
 	mapfile -t missing < <(missing_of "${want[@]}"; node_packages)
 	if ((${#missing[@]} > 0)); then
