@@ -21,6 +21,7 @@ run:
 # deployment checks, and a bounded libFuzzer run (TEST_FUZZ_SECONDS per target).
 TEST_FUZZ_SECONDS ?= 10
 test:
+	scripts/check-banned.sh
 	scripts/test.sh
 	scripts/deploy-check.sh
 	fuzz/run.sh $(TEST_FUZZ_SECONDS)
@@ -48,6 +49,7 @@ format:
 
 format-check:
 	$(FORMAT_FILES) | xargs -0 -r clang-format --dry-run --Werror
+	scripts/check-banned.sh
 
 sanitize:
 	BUILD_DIR=build-sanitize CMAKE_BUILD_TYPE=Sanitize scripts/test.sh

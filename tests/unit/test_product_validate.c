@@ -27,7 +27,7 @@ static void test_names(void **state)
 	/* 255 two-byte characters are 255 characters */
 	char utf8[600] = "";
 	for (int i = 0; i < 255; i++)
-		strcat(utf8, "\xc3\xb1");
+		memcpy(utf8 + 2 * i, "\xc3\xb1", 2);
 	assert_null(product_check_name(utf8));
 }
 
