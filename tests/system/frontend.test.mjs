@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { urls, stack, getJson, waitFor } from './lib/stack.js';
+import { tokenFor } from './lib/tokens.js';
 
 const base = urls.frontend;
 const host = new URL(base).host;
@@ -155,6 +156,37 @@ describe('frontend', () => {
       const cleared = cookiesOf(res);
       assert.ok(cleared.some((c) => c.startsWith('jwt_token=;') && c.includes('Max-Age=0')));
       assert.ok(cleared.some((c) => c.startsWith('username=;') && c.includes('Max-Age=0')));
+    });
+
+    test('an expired session logs the visitor out gracefully', async () => {
+      const expired = await tokenFor('someone_expired', { ttl: -3600 }); // exp an hour ago
+      const res = await fetch(`${base}/`, { headers: { cookie: `jwt_token=${expired}; username=someone_expired` } });
+      assert.equal(res.status, 200);
+      const html = await res.text();
+      assert.doesNotMatch(html, /Signed in as/);
+      assert.match(html, /href="\/login"/);
+      assert.ok(cookiesOf(res).some((c) => c.startsWith('jwt_token=;') && c.includes('Max-Age=0')));
+      // a valid token of the same kind is accepted, so the refusal was the expiry
+      const valid = await tokenFor('someone_valid');
+      const ok = await getJson(`${base}/auth/status`, { headers: { cookie: `jwt_token=${valid}` } });
+      assert.equal(ok.body.authenticated, true);
+    });
+
+    test('Secure cookies with COOKIE_SECURE=true (and in production)', async () => {
+      stack('svc-stop', 'frontend');
+      stack('svc-start', 'frontend', { env: { COOKIE_SECURE: 'true' } });
+      try {
+        await waitFor(`${base}/health`);
+        const { setCookies } = await registerAndLogin();
+        for (const name of ['jwt_token=', 'username=']) {
+          const c = setCookies.find((x) => x.startsWith(name));
+          assert.ok(c.includes('; Secure'), `${name} Secure: ${c}`);
+        }
+      } finally {
+        stack('svc-stop', 'frontend');
+        stack('svc-start', 'frontend');
+        await waitFor(`${base}/health`);
+      }
     });
 
     test('logout: 200 {message:"Logout successful"}, both cookies cleared', async () => {
