@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import * as jose from 'jose';
-import { urls, stack, getJson, waitFor, sql, varDir, freePort } from './lib/stack.js';
+import { spawn } from 'node:child_process';
+import { urls, stack, getJson, waitFor, sql, varDir, freePort, binaryPath } from './lib/stack.js';
 import { tokenFor } from './lib/tokens.js';
 
 const base = urls.product;
@@ -256,6 +257,56 @@ describe('product service', () => {
       }
       assert.equal(pending, 0, 'every repair was carried out');
       assert.equal((await votes(id)).body.votes, warm + 1);
+    });
+  });
+
+  describe('two replicas share the cache', () => {
+    let second;
+    let secondUrl;
+    before(async () => {
+      const port = await freePort();
+      secondUrl = `http://127.0.0.1:${port}`;
+      second = spawn(binaryPath('product'), [], {
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+        stdio: 'ignore',
+      });
+      await waitFor(`${secondUrl}/health`, { status: 200, timeoutMs: 20000 });
+      // wait until the new replica trusts the cache (its first repair pass)
+      for (let i = 0; i < 50; i++) {
+        const m = await (await fetch(`${secondUrl}/metrics`)).text();
+        if (/^craft_product_cache_trusted 1/m.test(m)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+    after(async () => {
+      second.kill('SIGTERM');
+      await new Promise((r) => second.once('exit', r));
+    });
+
+    test('a vote acknowledged by one replica is seen by the other, never an older count', async () => {
+      const id = 13;
+      const warm = (await getJson(`${secondUrl}/api/products/${id}`)).body.votes; // cached on B
+      let acked = warm;
+      const stale = [];
+      let running = true;
+      const reader = (async () => {
+        while (running) {
+          const floor = acked;
+          const r = await getJson(`${secondUrl}/api/origamis/${id}/votes`);
+          if (r.status !== 200 || r.body.votes < floor) stale.push(`${r.status} ${r.body?.votes} < ${floor}`);
+        }
+      })();
+      for (let i = 0; i < 60; i++) {
+        const res = await vote(id, await tokenFor(uniqueUser('replica')));
+        assert.equal(res.status, 200);
+        acked = res.body.new_vote_count;
+      }
+      running = false;
+      await reader;
+      assert.deepEqual(stale, []);
+      assert.equal((await getJson(`${secondUrl}/api/products/${id}`)).body.votes, warm + 60);
+      const m = await (await fetch(`${secondUrl}/metrics`)).text();
+      assert.match(m, /^craft_product_cache_hits_total [1-9]/m, 'replica B read from the cache');
     });
   });
 

@@ -41,6 +41,11 @@ export function logPath(name) {
 const stackScript = env.CRAFT_STACK ?? path.join(repoRoot, 'scripts/stack.sh');
 const buildDir = env.BUILD_DIR ? path.resolve(repoRoot, env.BUILD_DIR) : path.join(repoRoot, 'build');
 
+/** The path of a service's binary in the build tree. */
+export function binaryPath(name) {
+	return path.join(buildDir, 'services', name, `craft-${name}`);
+}
+
 /** True when the binary of service `name` is built (test.sh starts only those). */
 export function built(name) {
 	return existsSync(path.join(buildDir, 'services', name, `craft-${name}`));
