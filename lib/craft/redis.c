@@ -59,6 +59,8 @@ struct craft_redis_pool {
 	unsigned in_use;
 	unsigned long acquire_timeouts;
 	atomic_ulong commands, failures, timeouts, reconnects;
+	char run_id[48];           /* the server instance last seen (guarded by mu) */
+	atomic_ulong server_epoch; /* bumped when the server's run_id changes */
 };
 
 /* One use of the pool: the circuit's verdict, a slot, and what happened. */
@@ -124,6 +126,11 @@ static void error_code(const redisReply *reply, char code[CODE_MAX])
 static void copy_msg(char dst[MSG_MAX], const char *src)
 {
 	snprintf(dst, MSG_MAX, "%s", src && *src ? src : "unknown error");
+}
+
+unsigned long craft_redis_server_epoch(craft_redis_pool *pool)
+{
+	return atomic_load(&pool->server_epoch);
 }
 
 void craft_redis_sha1_hex(const char *lua, size_t len, char out[CRAFT_REDIS_SHA1_HEX])
@@ -337,6 +344,33 @@ static void note_failure(struct call *call, const char *msg)
 	count(&call->pool->failures);
 }
 
+/* Learn which server instance answers (INFO server's run_id); a different
+ * one than before means Redis restarted, possibly with data of its own, and
+ * bumps the epoch so caches can stop trusting old entries. Best effort: a
+ * server that refuses INFO leaves the epoch alone. */
+static void note_server(craft_redis_pool *pool, redisContext *ctx)
+{
+	redisReply *r = redisCommand(ctx, "INFO server");
+	if (!r)
+		return;
+	const char *id = r->type == REDIS_REPLY_STRING ? strstr(r->str, "run_id:") : NULL;
+	if (id) {
+		id += 7;
+		size_t n = strcspn(id, "\r\n");
+		if (n > 0 && n < sizeof(pool->run_id)) {
+			pthread_mutex_lock(&pool->mu);
+			bool changed = pool->run_id[0] && (strlen(pool->run_id) != n ||
+							   memcmp(pool->run_id, id, n) != 0);
+			memcpy(pool->run_id, id, n);
+			pool->run_id[n] = '\0';
+			pthread_mutex_unlock(&pool->mu);
+			if (changed)
+				count(&pool->server_epoch);
+		}
+	}
+	freeReplyObject(r);
+}
+
 static int conn_open(struct call *call, const craft_span *span)
 {
 	craft_redis_pool *pool = call->pool;
@@ -356,6 +390,7 @@ static int conn_open(struct call *call, const craft_span *span)
 		return CRAFT_EUNAVAIL;
 	}
 	redisEnableKeepAlive(ctx); /* best effort: finds dead peers on idle links */
+	note_server(pool, ctx);
 	c->ctx = ctx;
 	if (c->opened_before)
 		count(&pool->reconnects);

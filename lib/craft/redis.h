@@ -102,6 +102,10 @@ struct craft_redis_stats {
 /* A snapshot of the pool's figures (for /metrics and /health). */
 void craft_redis_pool_stats(craft_redis_pool *pool, struct craft_redis_stats *out);
 
+/* A counter bumped each time the pool finds a different Redis instance
+ * (INFO server run_id) behind the address than before: Redis restarted. */
+unsigned long craft_redis_server_epoch(craft_redis_pool *pool);
+
 /* The SHA1 of `len` bytes of script text as lower-case hex (what EVALSHA
  * expects), written with a NUL into out. */
 void craft_redis_sha1_hex(const char *lua, size_t len, char out[CRAFT_REDIS_SHA1_HEX]);

@@ -104,7 +104,10 @@ int product_cache_get(struct product_cache *c, craft_arena *a, const craft_span 
 		const char *argv[] = {"GET", craft_arena_sprintf(a, KEY_FMT, id)};
 		redisReply *r = NULL;
 		int rc = craft_redis_command(c->redis, a, s, &r, 2, argv, NULL);
-		if (rc == CRAFT_OK && r->type == REDIS_REPLY_STRING) {
+		if (rc == CRAFT_OK &&
+		    craft_redis_server_epoch(c->redis) != atomic_load(&c->epoch_seen)) {
+			distrust(c); /* Redis restarted since the last repair pass */
+		} else if (rc == CRAFT_OK && r->type == REDIS_REPLY_STRING) {
 			int d = decode(a, r->str, r->len, out);
 			if (d >= 0) {
 				atomic_fetch_add(&c->hits, 1);
@@ -168,10 +171,11 @@ static enum pass_result repair_one(struct product_cache *c, craft_arena *a, cons
 
 /* Rewrite every listed entry. PASS_OK when Redis and PostgreSQL answered
  * and nothing is left to repair. */
-static enum pass_result repair_pass(struct product_cache *c)
+static enum pass_result repair_pass(struct product_cache *c, unsigned long *epoch)
 {
 	if (craft_redis_ping(c->redis, NULL) != CRAFT_OK)
 		return PASS_REDIS_DOWN;
+	*epoch = craft_redis_server_epoch(c->redis); /* the instance this pass repairs */
 	craft_arena *a = craft_arena_new(0);
 	struct repair *todo = NULL;
 	size_t n = 0;
@@ -190,7 +194,10 @@ static void *repairer(void *arg)
 	pthread_mutex_lock(&c->lock);
 	while (!c->stopping) {
 		pthread_mutex_unlock(&c->lock);
-		enum pass_result res = repair_pass(c);
+		unsigned long epoch = 0;
+		enum pass_result res = repair_pass(c, &epoch);
+		if (res == PASS_OK)
+			atomic_store(&c->epoch_seen, epoch);
 		/* Trust only after a complete pass; lose it when Redis fails. A
 		 * PostgreSQL failure alone changes nothing: cached reads go on. */
 		if (res == PASS_OK && !atomic_exchange(&c->trusted, true))
@@ -224,6 +231,7 @@ int product_cache_start(struct product_cache *c, craft_redis_pool *redis, craft_
 	c->ttl_s = ttl_s;
 	c->repair_interval_ms = repair_interval_ms;
 	atomic_init(&c->trusted, false);
+	atomic_init(&c->epoch_seen, 0);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	c->stopping = false;

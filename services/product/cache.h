@@ -12,8 +12,9 @@
  * trusting the cache: reads go to PostgreSQL until the repair thread has
  * rewritten every listed entry from PostgreSQL. Every replica starts
  * untrusted and runs the same repair, so entries written before or during an
- * outage are never served once Redis returns. docs/product-cache.md has the
- * argument in full.
+ * outage are never served once Redis returns. A Redis restart (a new run_id)
+ * also withdraws trust until a repair pass, in case it kept old entries. docs/product-cache.md has
+ * the argument in full.
  */
 #ifndef PRODUCT_CACHE_H
 #define PRODUCT_CACHE_H
@@ -34,6 +35,7 @@ struct product_cache {
 	long ttl_s;
 	unsigned repair_interval_ms;
 	atomic_bool trusted;
+	atomic_ulong epoch_seen; /* Redis instance epoch the last repair pass saw */
 	atomic_ulong hits, misses, bypassed, write_failures, repaired;
 	pthread_t thread;
 	pthread_mutex_t lock;
