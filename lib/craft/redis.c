@@ -59,6 +59,7 @@ struct craft_redis_pool {
 	unsigned in_use;
 	unsigned long acquire_timeouts;
 	atomic_ulong commands, failures, timeouts, reconnects;
+	bool watch_restarts;       /* read run_id on each new connection */
 	char run_id[48];           /* the server instance last seen (guarded by mu) */
 	atomic_ulong server_epoch; /* bumped when the server's run_id changes */
 };
@@ -229,6 +230,7 @@ int craft_redis_pool_new(const struct craft_redis_options *opts,
 	pool->connect_tv = ms_to_tv(or_default(opts->connect_timeout_ms, DEFAULT_CONNECT_MS));
 	pool->command_tv = ms_to_tv(or_default(opts->command_timeout_ms, DEFAULT_COMMAND_MS));
 	pool->tracer = opts->tracer;
+	pool->watch_restarts = opts->watch_restarts;
 	pool->conns = craft_xcalloc(pool->size, sizeof(*pool->conns));
 	int result = scripts_copy(pool, scripts, nscripts);
 	if (result) {
@@ -390,7 +392,8 @@ static int conn_open(struct call *call, const craft_span *span)
 		return CRAFT_EUNAVAIL;
 	}
 	redisEnableKeepAlive(ctx); /* best effort: finds dead peers on idle links */
-	note_server(pool, ctx);
+	if (pool->watch_restarts)
+		note_server(pool, ctx);
 	c->ctx = ctx;
 	if (c->opened_before)
 		count(&pool->reconnects);

@@ -25,6 +25,7 @@
 #ifndef CRAFT_REDIS_H
 #define CRAFT_REDIS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <hiredis/hiredis.h>
@@ -54,6 +55,8 @@ struct craft_redis_options {
 	unsigned failure_threshold;  /* consecutive failures that open the circuit; 0 = 3 */
 	unsigned cooldown_ms;        /* circuit open before a probe; 0 = 1000 */
 	craft_tracer *tracer;        /* client spans; may be NULL */
+	bool watch_restarts;         /* ask INFO server for run_id on each new connection
+					(see craft_redis_server_epoch) */
 };
 
 /* Create a pool; nothing is connected yet. Options and scripts are copied.
@@ -103,7 +106,8 @@ struct craft_redis_stats {
 void craft_redis_pool_stats(craft_redis_pool *pool, struct craft_redis_stats *out);
 
 /* A counter bumped each time the pool finds a different Redis instance
- * (INFO server run_id) behind the address than before: Redis restarted. */
+ * (INFO server run_id) behind the address than before: Redis restarted.
+ * Always 0 unless the pool was created with watch_restarts. */
 unsigned long craft_redis_server_epoch(craft_redis_pool *pool);
 
 /* The SHA1 of `len` bytes of script text as lower-case hex (what EVALSHA

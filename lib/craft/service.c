@@ -435,6 +435,7 @@ int craft_service_open_cache(struct craft_service *svc, struct craft_cache_confi
 	    .connect_timeout_ms = (unsigned)cfg->timeout_ms,
 	    .command_timeout_ms = (unsigned)cfg->timeout_ms,
 	    .tracer = svc->tracer,
+	    .watch_restarts = true,
 	};
 	rc = craft_redis_pool_new(&opts, scripts, nscripts, out);
 	if (rc) {
