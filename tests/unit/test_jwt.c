@@ -1,4 +1,4 @@
-/* Unit tests for lib/craft/jwt.c: RS256 signing and verification, keys, JWK sets. */
+/* Unit tests for lib/craft/jwt.c and jwk.c: RS256 signing and verification, keys, JWK sets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
