@@ -71,26 +71,6 @@ read_settings() {
 
 # ---------------------------------------------------------------- processes
 
-# Free ports below the kernel's ephemeral range (as scripts/test.sh picks them), one per
-# variable, none shared.
-pick_ports() {
-	local lo=20000 hi eph name p try used=" "
-	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
-	hi=$((eph > lo + 1000 ? eph - 1 : 30999))
-	for name in POSTGRES_PORT REDIS_PORT AUTH_PORT RECOMMENDATION_PORT PRODUCT_PORT \
-		FRONTEND_PORT HELLO_PORT REDIS_CEILING_PORT PG_CEILING_PORT; do
-		for ((try = 0; ; try++)); do
-			((try < 500)) || die "no free port found for $name"
-			p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
-			[[ $used == *" $p "* ]] && continue
-			port_busy "$p" || break
-		done
-		used+="$p "
-		printf -v "$name" '%s' "$p"
-		export "${name?}"
-	done
-}
-
 # The stack takes nothing from the caller that decides where things run.
 isolate_env() {
 	unset VAR_DIR CRAFT_VAR_DIR DATABASE_URL HOST POSTGRES_HOST POSTGRES_USER \
@@ -177,7 +157,7 @@ build() {
 
 start_stack() {
 	isolate_env
-	pick_ports
+	pick_free_ports POSTGRES_PORT REDIS_PORT AUTH_PORT RECOMMENDATION_PORT PRODUCT_PORT FRONTEND_PORT HELLO_PORT REDIS_CEILING_PORT PG_CEILING_PORT
 	BENCH_VAR_DIR=$REPO/var/bench-$$
 	export VAR_DIR=$BENCH_VAR_DIR CRAFT_VAR_DIR=$BENCH_VAR_DIR
 	INTERNAL_API_KEY=bench-$(rand_hex 16)

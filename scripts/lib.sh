@@ -131,3 +131,23 @@ section_report() {
 		say "  $line"
 	done
 }
+
+# pick_free_ports NAME...: set and export each NAME to a distinct free port below the
+# kernel's ephemeral range (so outgoing connections cannot take it between this check
+# and the server's start).
+pick_free_ports() {
+	local lo=20000 hi eph name p try used=" "
+	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
+	hi=$((eph > lo + 1000 ? eph - 1 : 30999))
+	for name in "$@"; do
+		for ((try = 0; ; try++)); do
+			((try < 500)) || die "no free port found for $name"
+			p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
+			[[ $used == *" $p "* ]] && continue
+			port_busy "$p" || break
+		done
+		used+="$p "
+		printf -v "$name" '%s' "$p"
+		export "${name?}"
+	done
+}

@@ -58,24 +58,6 @@ test_files() {
 		\( -name '*.test.js' -o -name '*.test.mjs' \) -print | sort
 }
 
-# Free ports for the test stack, below the kernel's ephemeral range (so that outgoing
-# connections do not take them between this check and the servers' start).
-pick_ports() {
-	local lo=20000 hi eph name p try used=" "
-	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
-	hi=$((eph > lo + 1000 ? eph - 1 : 30999))
-	for name in POSTGRES_PORT REDIS_PORT AUTH_PORT RECOMMENDATION_PORT PRODUCT_PORT FRONTEND_PORT; do
-		for ((try = 0; ; try++)); do
-			((try < 500)) || die "no free port found for $name"
-			p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
-			[[ $used == *" $p "* ]] && continue
-			port_busy "$p" || break
-		done
-		used+="$p "
-		printf -v "$name" '%s' "$p"
-		export "${name?}"
-	done
-}
 
 # count_ctest FILE RC and count_node FILE RC: add a runner's closing figures to the totals
 # (a runner that failed without saying how counts as one failure).
@@ -207,7 +189,7 @@ main() {
 
 	section stack
 	isolate_env
-	pick_ports
+	pick_free_ports POSTGRES_PORT REDIS_PORT AUTH_PORT RECOMMENDATION_PORT PRODUCT_PORT FRONTEND_PORT
 	TEST_VAR_DIR=$REPO/var/test-$$
 	export VAR_DIR=$TEST_VAR_DIR
 	export CRAFT_VAR_DIR=$TEST_VAR_DIR
