@@ -164,12 +164,6 @@ void craft_service_timestamp(char out[32])
 	snprintf(out, 32, "%s.%03dZ", base, (int)(tv.tv_usec / 1000) % 1000);
 }
 
-static const char *env_lookup(void *ctx, const char *name)
-{
-	(void)ctx;
-	return getenv(name);
-}
-
 static int load_config(struct craft_service_config *cfg, long default_port, char *err,
 		       size_t err_len)
 {
@@ -180,8 +174,8 @@ static int load_config(struct craft_service_config *cfg, long default_port, char
 	fields[0].default_value = port;
 	const char *env = getenv("DEPLOYMENT_ENVIRONMENT");
 	cfg->development = craft_config_is_development(env);
-	return craft_config_load(fields, CRAFT_ARRAY_LEN(fields), cfg, env_lookup, NULL,
-				 cfg->development, err, err_len);
+	return craft_config_load(fields, CRAFT_ARRAY_LEN(fields), cfg, NULL, NULL, cfg->development,
+				 err, err_len);
 }
 
 #define DB_FIELD(member) offsetof(struct craft_db_config, member)
@@ -305,12 +299,12 @@ int craft_service_open_db(struct craft_service *svc, struct craft_db_config *cfg
 			  char *err, size_t err_len)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	int rc = craft_config_load(db_url_field, 1, cfg, env_lookup, NULL, true, err, err_len);
+	int rc = craft_config_load(db_url_field, 1, cfg, NULL, NULL, true, err, err_len);
 	if (rc)
 		return rc;
 	bool lenient = svc->config.development || cfg->database_url[0] != '\0';
-	rc = craft_config_load(db_fields, CRAFT_ARRAY_LEN(db_fields), cfg, env_lookup, NULL,
-			       lenient, err, err_len);
+	rc = craft_config_load(db_fields, CRAFT_ARRAY_LEN(db_fields), cfg, NULL, NULL, lenient, err,
+			       err_len);
 	if (rc)
 		return rc;
 	char conninfo[2048];
@@ -423,8 +417,8 @@ int craft_service_open_cache(struct craft_service *svc, struct craft_cache_confi
 			     craft_redis_pool **out, char *err, size_t err_len)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	int rc = craft_config_load(cache_fields, CRAFT_ARRAY_LEN(cache_fields), cfg, env_lookup,
-				   NULL, svc->config.development, err, err_len);
+	int rc = craft_config_load(cache_fields, CRAFT_ARRAY_LEN(cache_fields), cfg, NULL, NULL,
+				   svc->config.development, err, err_len);
 	if (rc)
 		return rc;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -524,7 +518,7 @@ int craft_service_open_jwks(struct craft_service *svc, struct craft_jwks_config 
 			    craft_httpc *http, craft_jwks_cache **out, char *err, size_t err_len)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	int rc = craft_config_load(jwks_fields, CRAFT_ARRAY_LEN(jwks_fields), cfg, env_lookup, NULL,
+	int rc = craft_config_load(jwks_fields, CRAFT_ARRAY_LEN(jwks_fields), cfg, NULL, NULL,
 				   svc->config.development, err, err_len);
 	if (rc)
 		return rc;
@@ -633,6 +627,16 @@ int craft_service_init(struct craft_service *svc, long default_port, char *err, 
 	return CRAFT_OK;
 }
 
+int craft_service_load_config(struct craft_service *svc, const struct craft_config_field *fields,
+			      size_t count, void *target, char *err, size_t err_len)
+{
+	int rc = craft_config_load(fields, count, target, NULL, NULL, svc->config.development, err,
+				   err_len);
+	if (rc == CRAFT_OK)
+		craft_config_log(fields, count, target);
+	return rc;
+}
+
 void craft_service_cleanup(struct craft_service *svc)
 {
 	craft_template_free(svc->home);
@@ -646,15 +650,7 @@ void craft_service_cleanup(struct craft_service *svc)
 	craft_config_free(service_fields, CRAFT_ARRAY_LEN(service_fields), &svc->config);
 }
 
-int craft_service_run(struct craft_service *svc, const struct craft_route *routes, size_t nroutes,
-		      void *app, craft_authorizer authorizer)
-{
-	return craft_service_run_with_fallback(svc, routes, nroutes, app, authorizer, NULL);
-}
-
-int craft_service_run_with_fallback(struct craft_service *svc, const struct craft_route *routes,
-				    size_t nroutes, void *app, craft_authorizer authorizer,
-				    craft_handler fallback)
+static int serve(struct craft_service *svc, void *app, const struct craft_service_def *def)
 {
 	struct craft_server_options opts = {
 	    .service = svc->name,
@@ -662,10 +658,10 @@ int craft_service_run_with_fallback(struct craft_service *svc, const struct craf
 	    .port = (unsigned)svc->config.port,
 	    .threads = (unsigned)svc->config.threads,
 	    .max_body = (size_t)svc->config.max_body,
-	    .routes = routes,
-	    .nroutes = nroutes,
-	    .authorizer = authorizer,
-	    .fallback = fallback,
+	    .routes = def->routes,
+	    .nroutes = def->nroutes,
+	    .authorizer = def->authorizer,
+	    .fallback = def->fallback,
 	    .tracer = svc->tracer,
 	    .metrics = svc->metrics,
 	    .app = app,
@@ -681,6 +677,32 @@ int craft_service_run_with_fallback(struct craft_service *svc, const struct craf
 	craft_server_stop(server);
 	craft_log(CRAFT_LOG_INFO, NULL, "stopped", NULL);
 	return CRAFT_OK;
+}
+
+int craft_service_main(struct craft_service *svc, void *app, const struct craft_service_def *def)
+{
+	char err[512];
+	craft_server_block_signals(); /* before any thread exists */
+	if (craft_httpc_global_init() != CRAFT_OK) {
+		fprintf(stderr, "%s: libcurl cannot initialise\n", svc->name);
+		return 2;
+	}
+	if (craft_service_init(svc, def->default_port, err, sizeof(err)) != CRAFT_OK) {
+		fprintf(stderr, "%s: configuration error: %s\n", svc->name, err);
+		return 2;
+	}
+	int status = 0;
+	if (def->setup && def->setup(app, err, sizeof(err)) != CRAFT_OK) {
+		craft_log(CRAFT_LOG_ERROR, NULL, "cannot start", "{s:s}", "reason", err);
+		fprintf(stderr, "%s: %s\n", svc->name, err);
+		status = 2;
+	} else if (serve(svc, app, def) != CRAFT_OK) {
+		status = 1;
+	}
+	if (def->teardown)
+		def->teardown(app);
+	craft_service_cleanup(svc);
+	return status;
 }
 
 void craft_service_reply_db_error(craft_req *req, int result)

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "config.h"
 #include "http.h"
 #include "httpc.h"
 #include "jwks_cache.h"
@@ -80,20 +81,37 @@ struct craft_service {
  * CRAFT_EINVAL with the reason (naming the variable) in err. */
 int craft_service_init(struct craft_service *svc, long default_port, char *err, size_t err_len);
 
+/* Load a service's own settings table (config.h) from the environment, with
+ * the development rules of DEPLOYMENT_ENVIRONMENT, and log the effective
+ * values (secrets masked). 0 or CRAFT_EINVAL with the reason in err; free
+ * with craft_config_free(). */
+int craft_service_load_config(struct craft_service *svc, const struct craft_config_field *fields,
+			      size_t count, void *target, char *err, size_t err_len);
+
 /* Release what craft_service_init() made. */
 void craft_service_cleanup(struct craft_service *svc);
 
-/* Start the HTTP server with `routes`, block until SIGTERM/SIGINT, drain and
- * stop. `app` is the service context (starting with the craft_service).
- * Returns 0 after a clean stop, CRAFT_EIO when the server cannot start (the
- * reason is logged). */
-int craft_service_run(struct craft_service *svc, const struct craft_route *routes, size_t nroutes,
-		      void *app, craft_authorizer authorizer);
+/* What a service's main() hands to craft_service_main(). */
+struct craft_service_def {
+	long default_port; /* PORT when unset */
+	const struct craft_route *routes;
+	size_t nroutes;
+	craft_authorizer authorizer; /* for routes that name a role; may be NULL */
+	craft_handler fallback;      /* GET/HEAD paths no route matches; may be NULL */
+	/* Build the service's own dependencies after craft_service_init(); 0 or an
+	 * error with the reason in err. May be NULL. */
+	int (*setup)(void *app, char *err, size_t err_len);
+	/* Release them (also after a failed setup, so it must cope with a partial
+	 * one). May be NULL. */
+	void (*teardown)(void *app);
+};
 
-/* The same with a handler for GET/HEAD paths no route matches. */
-int craft_service_run_with_fallback(struct craft_service *svc, const struct craft_route *routes,
-				    size_t nroutes, void *app, craft_authorizer authorizer,
-				    craft_handler fallback);
+/* A service process from start to exit: block the stop signals, initialise
+ * libcurl, craft_service_init(), setup, serve until SIGTERM/SIGINT (drain
+ * and stop), teardown, craft_service_cleanup(). `app` starts with `svc`.
+ * Returns the exit status: 0 after a clean stop, 1 when the server cannot
+ * start, 2 for a configuration or set-up error (printed on stderr, logged). */
+int craft_service_main(struct craft_service *svc, void *app, const struct craft_service_def *def);
 
 /* PostgreSQL settings: DATABASE_URL (a libpq URI) when set, else the
  * POSTGRES_* variables; pool size and timeouts. */

@@ -137,12 +137,6 @@ static const struct craft_config_field auth_fields[] = {
      .help = "window of the failed-login counters"},
 };
 
-static const char *env_lookup(void *ctx, const char *name)
-{
-	(void)ctx;
-	return getenv(name);
-}
-
 static unsigned cores(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -222,14 +216,14 @@ static double bcrypt_rejected(void *ctx)
 	return (double)st.rejected;
 }
 
-static int setup(struct auth_app *app, char *err, size_t err_len)
+static int setup(void *ctx, char *err, size_t err_len)
 {
+	struct auth_app *app = ctx;
 	struct auth_config *c = &app->cfg;
-	int rc = craft_config_load(auth_fields, CRAFT_ARRAY_LEN(auth_fields), c, env_lookup, NULL,
-				   app->svc.config.development, err, err_len);
+	int rc = craft_service_load_config(&app->svc, auth_fields, CRAFT_ARRAY_LEN(auth_fields), c,
+					   err, err_len);
 	if (rc || (rc = check_admin_settings(c, err, err_len)))
 		return rc;
-	craft_config_log(auth_fields, CRAFT_ARRAY_LEN(auth_fields), c);
 	snprintf(app->issuer, sizeof(app->issuer), "%s", c->base_url);
 	size_t n = strlen(app->issuer);
 	while (n > 0 && app->issuer[n - 1] == '/')
@@ -281,8 +275,9 @@ static int setup(struct auth_app *app, char *err, size_t err_len)
 	return CRAFT_OK;
 }
 
-static void teardown(struct auth_app *app)
+static void teardown(void *ctx)
 {
+	struct auth_app *app = ctx;
 	if (app->admin_thread_started)
 		pthread_join(app->admin_thread, NULL);
 	craft_workq_free(app->bcrypt);
@@ -293,7 +288,6 @@ static void teardown(struct auth_app *app)
 	auth_documents_cleanup(app);
 	auth_keys_cleanup(&app->keys);
 	craft_config_free(auth_fields, CRAFT_ARRAY_LEN(auth_fields), &app->cfg);
-	craft_service_cleanup(&app->svc);
 }
 
 int main(void)
@@ -307,19 +301,10 @@ int main(void)
 	};
 	app.svc.links = auth_links;
 	app.svc.nlinks = auth_nlinks;
-	char err[512];
-	craft_server_block_signals();
-	if (craft_service_init(&app.svc, 8082, err, sizeof(err)) != CRAFT_OK) {
-		fprintf(stderr, "auth: configuration error: %s\n", err);
-		return 2;
-	}
-	if (setup(&app, err, sizeof(err)) != CRAFT_OK) {
-		craft_log(CRAFT_LOG_ERROR, NULL, "cannot start", "{s:s}", "reason", err);
-		fprintf(stderr, "auth: %s\n", err);
-		teardown(&app);
-		return 2;
-	}
-	int rc = craft_service_run(&app.svc, auth_routes, auth_nroutes, &app, NULL);
-	teardown(&app);
-	return rc == CRAFT_OK ? 0 : 1;
+	const struct craft_service_def def = {.default_port = 8082,
+					      .routes = auth_routes,
+					      .nroutes = auth_nroutes,
+					      .setup = setup,
+					      .teardown = teardown};
+	return craft_service_main(&app.svc, &app, &def);
 }

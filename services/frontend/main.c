@@ -90,12 +90,6 @@ static const struct craft_config_field frontend_fields[] = {
      .help = "cards per page"},
 };
 
-static const char *env_lookup(void *ctx, const char *name)
-{
-	(void)ctx;
-	return getenv(name);
-}
-
 static void base_url(char *out, size_t len, const char *url)
 {
 	size_t n = strlen(url);
@@ -104,14 +98,14 @@ static void base_url(char *out, size_t len, const char *url)
 	snprintf(out, len, "%.*s", (int)n, url);
 }
 
-static int setup(struct frontend_app *app, char *err, size_t err_len)
+static int setup(void *ctx, char *err, size_t err_len)
 {
+	struct frontend_app *app = ctx;
 	struct frontend_config *c = &app->cfg;
-	int rc = craft_config_load(frontend_fields, CRAFT_ARRAY_LEN(frontend_fields), c, env_lookup,
-				   NULL, app->svc.config.development, err, err_len);
+	int rc = craft_service_load_config(&app->svc, frontend_fields,
+					   CRAFT_ARRAY_LEN(frontend_fields), c, err, err_len);
 	if (rc)
 		return rc;
-	craft_config_log(frontend_fields, CRAFT_ARRAY_LEN(frontend_fields), c);
 	base_url(app->products, sizeof(app->products), c->products_url);
 	base_url(app->recommendation, sizeof(app->recommendation), c->recommendation_url);
 	base_url(app->voting, sizeof(app->voting),
@@ -142,15 +136,15 @@ static int setup(struct frontend_app *app, char *err, size_t err_len)
 	return CRAFT_OK;
 }
 
-static void teardown(struct frontend_app *app)
+static void teardown(void *ctx)
 {
+	struct frontend_app *app = ctx;
 	if (app->jwks)
 		craft_service_close_jwks(&app->jwks_cfg, app->jwks);
 	craft_httpc_free(app->http);
 	static_free(&app->files);
 	craft_template_set_free(app->templates);
 	craft_config_free(frontend_fields, CRAFT_ARRAY_LEN(frontend_fields), &app->cfg);
-	craft_service_cleanup(&app->svc);
 }
 
 int main(void)
@@ -172,24 +166,11 @@ int main(void)
 	};
 	app.svc.links = links;
 	app.svc.nlinks = CRAFT_ARRAY_LEN(links);
-	char err[512];
-	craft_server_block_signals();
-	if (craft_httpc_global_init() != CRAFT_OK) {
-		fprintf(stderr, "frontend: libcurl cannot initialise\n");
-		return 2;
-	}
-	if (craft_service_init(&app.svc, 3000, err, sizeof(err)) != CRAFT_OK) {
-		fprintf(stderr, "frontend: configuration error: %s\n", err);
-		return 2;
-	}
-	if (setup(&app, err, sizeof(err)) != CRAFT_OK) {
-		craft_log(CRAFT_LOG_ERROR, NULL, "cannot start", "{s:s}", "reason", err);
-		fprintf(stderr, "frontend: %s\n", err);
-		teardown(&app);
-		return 2;
-	}
-	int rc = craft_service_run_with_fallback(&app.svc, frontend_routes, frontend_nroutes, &app,
-						 NULL, frontend_static);
-	teardown(&app);
-	return rc == CRAFT_OK ? 0 : 1;
+	const struct craft_service_def def = {.default_port = 3000,
+					      .routes = frontend_routes,
+					      .nroutes = frontend_nroutes,
+					      .fallback = frontend_static,
+					      .setup = setup,
+					      .teardown = teardown};
+	return craft_service_main(&app.svc, &app, &def);
 }

@@ -29,12 +29,6 @@ static const struct craft_config_field product_fields[] = {
      .help = "how often pending cache repairs are looked for"},
 };
 
-static const char *env_lookup(void *ctx, const char *name)
-{
-	(void)ctx;
-	return getenv(name);
-}
-
 #define CACHE_COUNTER(fn, member)                                                                  \
 	static double fn(void *ctx)                                                                \
 	{                                                                                          \
@@ -71,14 +65,14 @@ static void add_metrics(struct product_app *app)
 				"1 while this replica reads from the cache", cache_trusted, c);
 }
 
-static int setup(struct product_app *app, char *err, size_t err_len)
+static int setup(void *ctx, char *err, size_t err_len)
 {
+	struct product_app *app = ctx;
 	struct product_config *c = &app->cfg;
-	int rc = craft_config_load(product_fields, CRAFT_ARRAY_LEN(product_fields), c, env_lookup,
-				   NULL, app->svc.config.development, err, err_len);
+	int rc = craft_service_load_config(&app->svc, product_fields,
+					   CRAFT_ARRAY_LEN(product_fields), c, err, err_len);
 	if (rc)
 		return rc;
-	craft_config_log(product_fields, CRAFT_ARRAY_LEN(product_fields), c);
 	if ((rc = craft_service_open_db(&app->svc, &app->db, product_store_stmts,
 					product_store_nstmts, &app->pg, err, err_len)))
 		return rc;
@@ -104,8 +98,9 @@ static int setup(struct product_app *app, char *err, size_t err_len)
 	return CRAFT_OK;
 }
 
-static void teardown(struct product_app *app)
+static void teardown(void *ctx)
 {
+	struct product_app *app = ctx;
 	if (app->cache_started)
 		product_cache_stop(&app->cache);
 	if (app->jwks)
@@ -116,7 +111,6 @@ static void teardown(struct product_app *app)
 	if (app->pg)
 		craft_service_close_db(&app->db, app->pg);
 	craft_config_free(product_fields, CRAFT_ARRAY_LEN(product_fields), &app->cfg);
-	craft_service_cleanup(&app->svc);
 }
 
 int main(void)
@@ -131,24 +125,11 @@ int main(void)
 	};
 	app.svc.links = product_links;
 	app.svc.nlinks = product_nlinks;
-	char err[512];
-	craft_server_block_signals();
-	if (craft_httpc_global_init() != CRAFT_OK) {
-		fprintf(stderr, "product: libcurl cannot initialise\n");
-		return 2;
-	}
-	if (craft_service_init(&app.svc, 8000, err, sizeof(err)) != CRAFT_OK) {
-		fprintf(stderr, "product: configuration error: %s\n", err);
-		return 2;
-	}
-	if (setup(&app, err, sizeof(err)) != CRAFT_OK) {
-		craft_log(CRAFT_LOG_ERROR, NULL, "cannot start", "{s:s}", "reason", err);
-		fprintf(stderr, "product: %s\n", err);
-		teardown(&app);
-		return 2;
-	}
-	int rc =
-	    craft_service_run(&app.svc, product_routes, product_nroutes, &app, product_authorize);
-	teardown(&app);
-	return rc == CRAFT_OK ? 0 : 1;
+	const struct craft_service_def def = {.default_port = 8000,
+					      .routes = product_routes,
+					      .nroutes = product_nroutes,
+					      .authorizer = product_authorize,
+					      .setup = setup,
+					      .teardown = teardown};
+	return craft_service_main(&app.svc, &app, &def);
 }

@@ -2,10 +2,22 @@
 #include "app.h"
 
 #include "craft/common.h"
-#include "craft/log.h"
 
-#include <stdio.h>
-#include <stdlib.h>
+static int setup(void *ctx, char *err, size_t err_len)
+{
+	struct reco_app *app = ctx;
+	reco_daily_init(&app->daily);
+	return craft_service_open_db(&app->svc, &app->db, reco_store_stmts, reco_store_nstmts,
+				     &app->pg, err, err_len);
+}
+
+static void teardown(void *ctx)
+{
+	struct reco_app *app = ctx;
+	if (app->pg)
+		craft_service_close_db(&app->db, app->pg);
+	reco_daily_cleanup(&app->daily);
+}
 
 int main(void)
 {
@@ -18,22 +30,10 @@ int main(void)
 	};
 	app.svc.links = reco_links;
 	app.svc.nlinks = reco_nlinks;
-	char err[512];
-	craft_server_block_signals();
-	if (craft_service_init(&app.svc, 8080, err, sizeof(err)) != CRAFT_OK) {
-		fprintf(stderr, "recommendation: configuration error: %s\n", err);
-		return 2;
-	}
-	if (craft_service_open_db(&app.svc, &app.db, reco_store_stmts, reco_store_nstmts, &app.pg,
-				  err, sizeof(err)) != CRAFT_OK) {
-		fprintf(stderr, "recommendation: configuration error: %s\n", err);
-		craft_service_cleanup(&app.svc);
-		return 2;
-	}
-	reco_daily_init(&app.daily);
-	int rc = craft_service_run(&app.svc, reco_routes, reco_nroutes, &app, NULL);
-	reco_daily_cleanup(&app.daily);
-	craft_service_close_db(&app.db, app.pg);
-	craft_service_cleanup(&app.svc);
-	return rc == CRAFT_OK ? 0 : 1;
+	const struct craft_service_def def = {.default_port = 8080,
+					      .routes = reco_routes,
+					      .nroutes = reco_nroutes,
+					      .setup = setup,
+					      .teardown = teardown};
+	return craft_service_main(&app.svc, &app, &def);
 }
