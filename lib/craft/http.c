@@ -370,6 +370,65 @@ void craft_reply_redirect(craft_req *req, unsigned status, const char *location)
 	craft_reply(req, status, "text/plain; charset=utf-8", "", 0);
 }
 
+/* ---- conditional requests ---- */
+
+static const char *skip_ows(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* The opaque part of an entity tag, W/ stripped: *len bytes from the opening
+ * quote to the closing one, both included; NULL when malformed. */
+static const char *opaque_tag(const char *s, size_t *len)
+{
+	if (s[0] == 'W' && s[1] == '/')
+		s += 2;
+	if (*s != '"')
+		return NULL;
+	const char *end = strchr(s + 1, '"');
+	if (!end)
+		return NULL;
+	*len = (size_t)(end + 1 - s);
+	return s;
+}
+
+bool craft_etag_list_matches(const char *header, const char *etag)
+{
+	size_t want_len;
+	const char *want = etag ? opaque_tag(etag, &want_len) : NULL;
+	if (!header || !want)
+		return false;
+	const char *p = skip_ows(header);
+	if (p[0] == '*' && *skip_ows(p + 1) == '\0')
+		return true;
+	while (*p) {
+		size_t len;
+		const char *tag = opaque_tag(p, &len);
+		if (!tag)
+			return false; /* malformed: treated as no match */
+		if (len == want_len && memcmp(tag, want, len) == 0)
+			return true;
+		p = skip_ows(tag + len);
+		if (*p != ',')
+			return false;
+		p = skip_ows(p + 1);
+	}
+	return false;
+}
+
+bool craft_req_etag_matches(craft_req *req, const char *etag)
+{
+	return craft_etag_list_matches(craft_req_header(req, "If-None-Match"), etag);
+}
+
+void craft_reply_not_modified(craft_req *req, const char *etag)
+{
+	craft_reply_header(req, "ETag", etag);
+	craft_reply(req, 304, NULL, "", 0);
+}
+
 /* ---- the request lifecycle ---- */
 
 static craft_req *req_new(craft_server *srv, struct MHD_Connection *conn, const char *url,

@@ -157,6 +157,19 @@ void craft_reply_html(craft_req *req, unsigned status, const char *html, size_t 
 /* Send a redirect with an empty body (303 for form posts). */
 void craft_reply_redirect(craft_req *req, unsigned status, const char *location);
 
+/* ---- conditional requests (RFC 9110 section 13.1.2) ---- */
+
+/* True when the If-None-Match header `header` (a list of entity tags, or
+ * "*") matches `etag`, a quoted entity tag such as "\"p42\"". Weak
+ * comparison: a W/ prefix on either side is ignored. NULL header: false. */
+bool craft_etag_list_matches(const char *header, const char *etag);
+
+/* craft_etag_list_matches() on the request's If-None-Match. */
+bool craft_req_etag_matches(craft_req *req, const char *etag);
+
+/* Send 304 Not Modified carrying `etag`, with no body. */
+void craft_reply_not_modified(craft_req *req, const char *etag);
+
 /* True once a reply has been queued. */
 bool craft_req_replied(const craft_req *req);
 

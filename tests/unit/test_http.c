@@ -81,7 +81,19 @@ static void secret(craft_req *req)
 	craft_reply(req, 200, "text/plain", "ok", 2);
 }
 
+static void tagged(craft_req *req)
+{
+	const char *etag = "\"v7\"";
+	if (craft_req_etag_matches(req, etag)) {
+		craft_reply_not_modified(req, etag);
+		return;
+	}
+	craft_reply_header(req, "ETag", etag);
+	craft_reply(req, 200, "text/plain", "seven", 5);
+}
+
 static const struct craft_route routes[] = {
+    {.method = "GET", .pattern = "/tagged", .handler = tagged},
     {.method = "GET", .pattern = "/hello", .handler = hello},
     {.method = "GET", .pattern = "/items/{id}", .handler = item},
     {.method = "POST", .pattern = "/echo", .handler = echo},
@@ -326,9 +338,52 @@ static void test_roles(void **state)
 	curl_easy_cleanup(c);
 }
 
+static void test_etag_lists(void **state)
+{
+	(void)state;
+	const char *tag = "\"p42\"";
+	assert_true(craft_etag_list_matches("\"p42\"", tag));
+	assert_true(craft_etag_list_matches("W/\"p42\"", tag));
+	assert_true(craft_etag_list_matches("\"p42\"", "W/\"p42\""));
+	assert_true(craft_etag_list_matches(" \"a\" , W/\"b\",\"p42\" ", tag));
+	assert_true(craft_etag_list_matches("*", tag));
+	assert_true(craft_etag_list_matches(" * ", tag));
+	assert_false(craft_etag_list_matches(NULL, tag));
+	assert_false(craft_etag_list_matches("", tag));
+	assert_false(craft_etag_list_matches("\"p4\"", tag));
+	assert_false(craft_etag_list_matches("\"p421\"", tag));
+	assert_false(craft_etag_list_matches("p42", tag));
+	assert_false(craft_etag_list_matches("\"p42", tag));
+	assert_false(craft_etag_list_matches("\"a\" \"p42\"", tag)); /* no comma */
+	assert_false(craft_etag_list_matches("*, \"a\"", tag));
+	assert_false(craft_etag_list_matches("\"p42\"", "p42")); /* ours malformed */
+	assert_false(craft_etag_list_matches("\"p42\"", NULL));
+}
+
+static void test_not_modified(void **state)
+{
+	(void)state;
+	CURL *c = curl_easy_init();
+	struct resp r;
+	request(c, "GET", "/tagged", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body.data, "seven");
+	craft_buf_cleanup(&r.body);
+	request(c, "GET", "/tagged", NULL, NULL, "If-None-Match: \"v6\", \"v7\"", &r);
+	assert_int_equal(r.status, 304);
+	assert_null(r.body.data);
+	craft_buf_cleanup(&r.body);
+	request(c, "GET", "/tagged", NULL, NULL, "If-None-Match: \"v6\"", &r);
+	assert_int_equal(r.status, 200);
+	craft_buf_cleanup(&r.body);
+	curl_easy_cleanup(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_etag_lists),
+	    cmocka_unit_test(test_not_modified),
 	    cmocka_unit_test(test_routes_and_errors),
 	    cmocka_unit_test(test_json_bodies),
 	    cmocka_unit_test(test_keep_alive),
