@@ -1,5 +1,6 @@
 /* httpc.c - outbound HTTP on libcurl (see httpc.h and docs/httpc.md). */
 #include "httpc.h"
+#include "httpc_internal.h"
 
 #include "buf.h"
 #include "common.h"
@@ -37,37 +38,6 @@ struct context {
 	CURLM *multi;
 	CURL *easy[CRAFT_HTTPC_MULTI_MAX]; /* created on first use */
 	struct context *next_idle;
-};
-
-struct craft_httpc {
-	unsigned timeout_ms, connect_timeout_ms, max_contexts, max_idle;
-	size_t max_body;
-	char *user_agent;
-	craft_tracer *tracer;
-
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct context **all; /* every context made, for craft_httpc_free */
-	unsigned ncontexts, in_use;
-	struct context *idle; /* stack: the most recently used (warmest) first */
-	atomic_ulong requests, failures, timeouts;
-};
-
-/* One request in flight. */
-struct transfer {
-	craft_httpc *client;
-	const struct craft_httpc_request *req;
-	struct craft_httpc_response *resp;
-	craft_arena *arena;
-	CURL *easy;
-	struct curl_slist *headers;
-	craft_buf body;
-	bool added, done, too_big;
-	craft_span *span;
-	const char *method;
-	char *host; /* arena */
-	long port;
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 /* ---- global init ---- */
@@ -205,6 +175,7 @@ void craft_httpc_free(craft_httpc *client)
 {
 	if (!client)
 		return;
+	httpc_loop_free(client->loop);
 	for (unsigned i = 0; i < client->ncontexts; i++)
 		context_free(client->all[i]);
 	free(client->all);
@@ -462,8 +433,7 @@ static craft_span *span_begin(struct transfer *t, const craft_span *parent, cons
 	return span;
 }
 
-/* Prepare a transfer on `easy`: 0, or CRAFT_EINVAL for a bad request. */
-static int transfer_setup(struct transfer *t, const craft_span *parent)
+int httpc_transfer_prepare(struct transfer *t, const craft_span *parent)
 {
 	const struct craft_httpc_request *req = t->req;
 	t->method = craft_httpc_method_name(req->method);
@@ -484,8 +454,12 @@ static int transfer_setup(struct transfer *t, const craft_span *parent)
 		t->span = NULL;
 		return result;
 	}
-	set_options(t, req->url);
 	return 0;
+}
+
+void httpc_transfer_apply(struct transfer *t)
+{
+	set_options(t, t->req->url);
 }
 
 /* ---- completion ---- */
@@ -499,8 +473,7 @@ static void log_failure(const struct transfer *t, int result, CURLcode code)
 		  t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
 }
 
-/* The transfer ended with `code`: fill the response, end the span. */
-static void transfer_complete(struct transfer *t, CURLcode code)
+void httpc_transfer_complete(struct transfer *t, CURLcode code)
 {
 	struct craft_httpc_response *resp = t->resp;
 	t->done = true;
@@ -536,8 +509,7 @@ static void transfer_complete(struct transfer *t, CURLcode code)
 	t->span = NULL;
 }
 
-/* Detach the easy handle from the multi and make it ready for the next use. */
-static void transfer_release(struct transfer *t, CURLM *multi)
+void httpc_transfer_release(struct transfer *t, CURLM *multi)
 {
 	if (t->added)
 		curl_multi_remove_handle(multi, t->easy);
@@ -559,7 +531,7 @@ static void collect_done(CURLM *multi)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		struct transfer *t = (struct transfer *)priv;
 		if (t && !t->done)
-			transfer_complete(t, msg->data.result);
+			httpc_transfer_complete(t, msg->data.result);
 	}
 }
 
@@ -579,8 +551,8 @@ static void run_all(CURLM *multi, struct transfer *ts, size_t n, uint64_t deadli
 	}
 	for (size_t i = 0; i < n; i++)
 		if (ts[i].added && !ts[i].done)
-			transfer_complete(&ts[i], mc == CURLM_OK ? CURLE_OPERATION_TIMEDOUT
-								 : CURLE_RECV_ERROR);
+			httpc_transfer_complete(&ts[i], mc == CURLM_OK ? CURLE_OPERATION_TIMEDOUT
+								       : CURLE_RECV_ERROR);
 }
 
 /* ---- public API ---- */
@@ -596,6 +568,17 @@ static unsigned longest_timeout(const craft_httpc *client, const struct craft_ht
 	return longest;
 }
 
+void httpc_transfer_refuse(struct transfer *t, int result, const craft_span *parent)
+{
+	t->resp->result = result;
+	t->done = true;
+	count(&t->client->failures);
+	craft_span_end(t->span);
+	t->span = NULL;
+	craft_log(CRAFT_LOG_WARN, parent, "http client request rejected", "{s:s*, s:s}", "method",
+		  t->method, "result", craft_strerror(result));
+}
+
 /* Set up and add each transfer; bad requests are answered at once. */
 static void start_all(struct context *ctx, struct transfer *ts, size_t n, const craft_span *parent)
 {
@@ -605,18 +588,15 @@ static void start_all(struct context *ctx, struct transfer *ts, size_t n, const 
 		if (!ctx->easy[i] && !(ctx->easy[i] = curl_easy_init()))
 			craft_oom(0);
 		t->easy = ctx->easy[i];
-		int result = transfer_setup(t, parent);
-		if (result == 0 && curl_multi_add_handle(ctx->multi, t->easy) == CURLM_OK) {
-			t->added = true;
-			continue;
+		int result = httpc_transfer_prepare(t, parent);
+		if (result == 0) {
+			httpc_transfer_apply(t);
+			if (curl_multi_add_handle(ctx->multi, t->easy) == CURLM_OK) {
+				t->added = true;
+				continue;
+			}
 		}
-		t->resp->result = result ? result : CRAFT_EINTERNAL;
-		t->done = true;
-		count(&t->client->failures);
-		craft_span_end(t->span);
-		t->span = NULL;
-		craft_log(CRAFT_LOG_WARN, parent, "http client request rejected", "{s:s*, s:s}",
-			  "method", t->method, "result", craft_strerror(t->resp->result));
+		httpc_transfer_refuse(t, result ? result : CRAFT_EINTERNAL, parent);
 	}
 }
 
@@ -643,7 +623,7 @@ int craft_httpc_multi(craft_httpc *client, craft_arena *arena, const craft_span 
 	start_all(ctx, ts, n, parent);
 	run_all(ctx->multi, ts, n, deadline);
 	for (size_t i = 0; i < n; i++)
-		transfer_release(&ts[i], ctx->multi);
+		httpc_transfer_release(&ts[i], ctx->multi);
 	context_give(client, ctx);
 	return 0;
 }

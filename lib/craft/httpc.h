@@ -113,6 +113,34 @@ int craft_httpc_multi(craft_httpc *client, craft_arena *arena, const craft_span 
 		      const struct craft_httpc_request *reqs, struct craft_httpc_response *resps,
 		      size_t n);
 
+/* ---- asynchronous calls ---- */
+
+/* Called on the client's loop thread when a submitted batch is complete.
+ * It must not block: typically it resumes a suspended request. */
+typedef void (*craft_httpc_done_fn)(void *arg);
+
+/* Start the client's event loop: one thread that drives every submitted
+ * transfer with libcurl's multi-socket API on epoll, over a connection cache
+ * of its own (at most 64 connections per backend; more transfers wait their
+ * turn within their timeouts). At most `max_queue` batches wait to be started
+ * (0 = 4096). Returns 0 (also when already started) or CRAFT_EIO.
+ * craft_httpc_free() stops the loop: what is still running then completes
+ * as CRAFT_EUNAVAIL. */
+int craft_httpc_loop_start(craft_httpc *client, unsigned max_queue);
+
+/* Run `n` requests (1..CRAFT_HTTPC_MULTI_MAX) without waiting for them: the
+ * requests are checked and their spans started on the calling thread, then
+ * the loop runs them, fills resps[i] (owned by `arena`) and calls done(arg)
+ * once every one has finished or failed. Until then `reqs`, `resps` and the
+ * arena belong to the loop: the caller must not touch them.
+ * Returns 0 when done(arg) will be called (exactly once). Otherwise done is
+ * never called and every response says why: CRAFT_EINVAL for bad arguments,
+ * CRAFT_EUNAVAIL when the loop is not running, is stopping or its queue is
+ * full. */
+int craft_httpc_submit(craft_httpc *client, craft_arena *arena, const craft_span *parent,
+		       const struct craft_httpc_request *reqs, struct craft_httpc_response *resps,
+		       size_t n, craft_httpc_done_fn done, void *arg);
+
 struct craft_httpc_stats {
 	unsigned contexts, in_use; /* contexts created, and lent out now */
 	unsigned long requests, failures, timeouts;

@@ -714,6 +714,123 @@ static void test_contexts_bounded(void **state)
 	craft_httpc_free(one);
 }
 
+/* ---- asynchronous calls ---- */
+
+struct waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int calls;
+	pthread_t thread;
+};
+
+static void waiter_done(void *arg)
+{
+	struct waiter *w = arg;
+	pthread_mutex_lock(&w->mu);
+	w->calls++;
+	w->thread = pthread_self();
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void waiter_wait(struct waiter *w, int calls)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->calls < calls)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void test_submit_without_loop(void **state)
+{
+	struct fx *fx = *state;
+	struct craft_httpc_request req = {.method = CRAFT_HTTPC_GET, .url = url(fx, "/json")};
+	struct craft_httpc_response resp;
+	struct waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	assert_int_equal(
+	    craft_httpc_submit(fx->client, fx->arena, fx->root, &req, &resp, 1, waiter_done, &w),
+	    CRAFT_EUNAVAIL);
+	assert_int_equal(resp.result, CRAFT_EUNAVAIL);
+	assert_int_equal(w.calls, 0);
+}
+
+static void test_submit_overlaps(void **state)
+{
+	struct fx *fx = *state;
+	assert_int_equal(craft_httpc_loop_start(fx->client, 8), 0);
+	const struct craft_httpc_request reqs[] = {
+	    {.method = CRAFT_HTTPC_GET, .url = url(fx, "/sleep?ms=300&tag=a")},
+	    {.method = CRAFT_HTTPC_GET, .url = url(fx, "/sleep?ms=100&tag=b")},
+	    {.method = CRAFT_HTTPC_GET, .url = url(fx, "/sleep?ms=600"), .timeout_ms = 100},
+	    {.method = CRAFT_HTTPC_GET, .url = "ftp://nowhere/"},
+	    {.method = CRAFT_HTTPC_GET, .url = url(fx, "/retry")},
+	};
+	size_t n = CRAFT_ARRAY_LEN(reqs);
+	struct craft_httpc_response resps[CRAFT_ARRAY_LEN(reqs)];
+	struct waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	uint64_t t0 = now_ms();
+	assert_int_equal(
+	    craft_httpc_submit(fx->client, fx->arena, fx->root, reqs, resps, n, waiter_done, &w),
+	    0);
+	/* The caller is not held up by the network. */
+	assert_true(now_ms() - t0 < 250);
+	waiter_wait(&w, 1);
+	assert_false(pthread_equal(w.thread, pthread_self()));
+	assert_int_equal(resps[0].result, 0);
+	assert_string_equal(resps[0].body, "slept");
+	assert_int_equal(resps[1].result, 0);
+	assert_int_equal(resps[2].result, CRAFT_ETIMEOUT);
+	assert_int_equal(resps[3].result, CRAFT_EINVAL);
+	assert_int_equal(resps[4].result, 0);
+	assert_int_equal(resps[4].status, 429);
+	const struct visit *a = visit_of(fx->server, "a"), *b = visit_of(fx->server, "b");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(b->start_ms < a->end_ms && a->start_ms < b->end_ms);
+	/* Spans of the four sent requests, ended on the loop thread. */
+	assert_int_equal(fx->sink.n, 4);
+}
+
+static void test_submit_many_batches(void **state)
+{
+	struct fx *fx = *state;
+	assert_int_equal(craft_httpc_loop_start(fx->client, 0), 0);
+	enum { BATCHES = 40 };
+	struct craft_httpc_request reqs[BATCHES];
+	struct craft_httpc_response resps[BATCHES];
+	struct waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	for (int i = 0; i < BATCHES; i++) {
+		reqs[i] = (struct craft_httpc_request){.method = CRAFT_HTTPC_GET,
+						       .url = url(fx, "/sleep?ms=50")};
+		assert_int_equal(craft_httpc_submit(fx->client, fx->arena, NULL, &reqs[i],
+						    &resps[i], 1, waiter_done, &w),
+				 0);
+	}
+	waiter_wait(&w, BATCHES);
+	for (int i = 0; i < BATCHES; i++)
+		assert_int_equal(resps[i].result, 0);
+	/* Kept alive: fewer connections than calls. */
+	assert_true(atomic_load(&fx->server->connections) <= BATCHES);
+}
+
+static void test_loop_stops_in_flight(void **state)
+{
+	struct fx *fx = *state;
+	assert_int_equal(craft_httpc_loop_start(fx->client, 0), 0);
+	struct craft_httpc_request req = {.method = CRAFT_HTTPC_GET,
+					  .url = url(fx, "/sleep?ms=1500")};
+	struct craft_httpc_response resp;
+	struct waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	assert_int_equal(
+	    craft_httpc_submit(fx->client, fx->arena, fx->root, &req, &resp, 1, waiter_done, &w),
+	    0);
+	sleep_ms(100);
+	craft_httpc_free(fx->client); /* completes what is in flight */
+	fx->client = NULL;
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(resp.result, CRAFT_EUNAVAIL);
+}
+
 int main(void)
 {
 	assert_int_equal(craft_httpc_global_init(), 0);
@@ -735,6 +852,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_multi_overlaps, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_contexts_bounded, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_without_loop, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_overlaps, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_many_batches, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_loop_stops_in_flight, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
