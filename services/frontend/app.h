@@ -9,8 +9,11 @@
 #include "craft/service.h"
 #include "craft/template.h"
 
+#include "render_cache.h"
+#include "revalidate.h"
 #include "session.h"
 #include "static.h"
+#include "status.h"
 
 struct frontend_config {
 	const char *products_url;       /* PRODUCTS_API_BASE_URI */
@@ -24,6 +27,7 @@ struct frontend_config {
 	const char *template_dir;       /* TEMPLATE_DIR */
 	long backend_timeout_ms;        /* BACKEND_TIMEOUT_MS */
 	long page_size;                 /* PAGE_SIZE */
+	long status_interval_ms;        /* STATUS_INTERVAL_MS */
 };
 
 struct frontend_app {
@@ -36,6 +40,12 @@ struct frontend_app {
 	struct static_files files;
 	struct session_options session;
 	char products[512], recommendation[512], voting[512], auth[512]; /* no trailing / */
+	struct reval_resource catalogue, daily; /* revalidated on every view */
+	struct reval_resource *revalidated[2];
+	struct reval_ticker ticker;
+	struct status_board status;
+	struct render_cache pages; /* rendered anonymous pages */
+	bool ready;                /* the above are set up */
 };
 
 extern const struct craft_route frontend_routes[];

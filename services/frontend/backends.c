@@ -4,8 +4,17 @@
 
 #include <string.h>
 
-const char *const backend_status_names[4] = {"Catalogue", "Voting", "Recommendation",
-					     "Authentication"};
+/* The request's calls in flight and their answers, in its arena. */
+struct backend_job {
+	craft_req *req;
+	size_t n;
+	const char *base[BACKENDS_MAX];
+	struct craft_httpc_request reqs[BACKENDS_MAX];
+	struct craft_httpc_response resps[BACKENDS_MAX];
+	struct backend_answer answers[BACKENDS_MAX];
+	bool filled;
+	void *note;
+};
 
 static void json_cleanup(void *data)
 {
@@ -61,42 +70,61 @@ static void fill(craft_req *req, const struct craft_httpc_response *r, struct ba
 	}
 }
 
-void backends_run(craft_req *req, const struct backend_call *calls, struct backend_answer *answers,
-		  size_t n)
+static struct backend_job *job_of(craft_req *req)
 {
-	struct frontend_app *app = req->app;
-	struct craft_httpc_request reqs[8] = {0};
-	struct craft_httpc_response resps[8];
-	if (n > 8)
-		n = 8;
-	for (size_t i = 0; i < n; i++)
-		build(req, &calls[i], &reqs[i]);
-	craft_httpc_multi(app->http, req->arena, req->span, reqs, resps, n);
-	for (size_t i = 0; i < n; i++)
-		fill(req, &resps[i], &answers[i]);
+	struct backend_job *j = req->state;
+	if (!j) {
+		j = craft_arena_calloc(req->arena, 1, sizeof(*j));
+		j->req = req;
+		req->state = j;
+	}
+	return j;
 }
 
-void backend_run(craft_req *req, const struct backend_call *call, struct backend_answer *answer)
+static void resume(void *arg)
 {
-	backends_run(req, call, answer, 1);
+	craft_req_resume(arg);
 }
 
-void backends_status(craft_req *req, bool up[4])
+void backends_start(craft_req *req, const struct backend_call *calls, size_t n, craft_handler then)
 {
 	struct frontend_app *app = req->app;
-	const struct backend_call calls[4] = {
-	    {.base = app->products, .path = "/health", .route = "/health"},
-	    {.base = app->voting, .path = "/health", .route = "/health"},
-	    {.base = app->recommendation,
-	     .path = "/api/recommendation-status",
-	     .route = "/api/recommendation-status"},
-	    {.base = app->auth, .path = "/health", .route = "/health"},
-	};
-	struct backend_answer a[4];
-	backends_run(req, calls, a, 4);
-	for (int i = 0; i < 4; i++)
-		up[i] = a[i].ok;
-	/* recommendation answers 200 even when degraded: read its status */
-	const char *s = json_string_value(json_object_get(a[2].json, "status"));
-	up[2] = a[2].ok && s && strcmp(s, "operational") == 0;
+	struct backend_job *j = job_of(req);
+	if (n > BACKENDS_MAX)
+		n = BACKENDS_MAX;
+	j->n = n;
+	j->filled = false;
+	for (size_t i = 0; i < n; i++) {
+		build(req, &calls[i], &j->reqs[i]);
+		j->base[i] = calls[i].base;
+	}
+	craft_req_suspend(req, then);
+	if (craft_httpc_submit(app->http, req->arena, req->span, j->reqs, j->resps, n, resume,
+			       req) != CRAFT_OK)
+		craft_req_resume(req); /* every response says why */
+}
+
+const struct backend_answer *backends_answers(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	struct backend_job *j = job_of(req);
+	if (!j->filled) {
+		for (size_t i = 0; i < j->n; i++) {
+			fill(req, &j->resps[i], &j->answers[i]);
+			if (j->answers[i].status == 0)
+				status_report_down(&app->status, j->base[i]);
+		}
+		j->filled = true;
+	}
+	return j->answers;
+}
+
+void backends_set_note(craft_req *req, void *note)
+{
+	job_of(req)->note = note;
+}
+
+void *backends_note(craft_req *req)
+{
+	return job_of(req)->note;
 }

@@ -1,5 +1,9 @@
-/* backends.h - the frontend's calls to auth, product and recommendation.
- * Every call has a short timeout; pages fan out in parallel. */
+/* backends.h - the frontend's one-off calls to auth, product and
+ * recommendation (logins, votes, pass-through), made without holding a
+ * server thread: the request is suspended while its calls run on the HTTP
+ * client's event loop, and a continuation replies when every answer (or
+ * timeout) is in. Shared, revalidated answers (the catalogue, the origami of
+ * the day) live in revalidate.h. */
 #ifndef FRONTEND_BACKENDS_H
 #define FRONTEND_BACKENDS_H
 
@@ -8,6 +12,8 @@
 #include "craft/httpc.h"
 
 #include "app.h"
+
+#define BACKENDS_MAX 4 /* calls in one backends_start() */
 
 /* One backend answer: `ok` when it answered 2xx; `status` 0 when it did not
  * answer at all; `json` parsed body (arena-owned via cleanup) or NULL. */
@@ -33,16 +39,20 @@ struct backend_call {
 	bool internal;
 };
 
-/* Run `n` calls in parallel (n <= 8) and fill answers[i]. */
-void backends_run(craft_req *req, const struct backend_call *calls, struct backend_answer *answers,
-		  size_t n);
+/* Start `n` calls (1..BACKENDS_MAX) at once and suspend the request; `then`
+ * runs on a server thread when they are all over and reads the answers with
+ * backends_answers(). The calls are copied. A continuation may start
+ * another round. */
+void backends_start(craft_req *req, const struct backend_call *calls, size_t n, craft_handler then);
 
-/* One call. */
-void backend_run(craft_req *req, const struct backend_call *call, struct backend_answer *answer);
+/* The answers of the request's last backends_start(), in call order
+ * (arena-owned). A backend that could not be reached is also reported to
+ * the status board. */
+const struct backend_answer *backends_answers(craft_req *req);
 
-/* The four dashboard checks, in the order Catalogue, Voting, Recommendation,
- * Authentication: true when up. */
-void backends_status(craft_req *req, bool up[4]);
-extern const char *const backend_status_names[4];
+/* Something kept across the rounds of one request (e.g. the state of a
+ * login flow, in the arena); NULL when none was set. */
+void backends_set_note(craft_req *req, void *note);
+void *backends_note(craft_req *req);
 
 #endif

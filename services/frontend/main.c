@@ -88,6 +88,13 @@ static const struct craft_config_field frontend_fields[] = {
      .max = 100,
      .offset = FIELD(page_size),
      .help = "cards per page"},
+    {.name = "STATUS_INTERVAL_MS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "1000",
+     .min = 100,
+     .max = 60000,
+     .offset = FIELD(status_interval_ms),
+     .help = "how often the status dashboard probes the backends"},
 };
 
 static void base_url(char *out, size_t len, const char *url)
@@ -96,6 +103,66 @@ static void base_url(char *out, size_t len, const char *url)
 	while (n > 0 && url[n - 1] == '/')
 		n--;
 	snprintf(out, len, "%.*s", (int)n, url);
+}
+
+#define RESOURCE_COUNTER(fn, field)                                                                \
+	static double fn(void *ctx)                                                                \
+	{                                                                                          \
+		return (double)atomic_load(&((struct reval_resource *)ctx)->field);                \
+	}
+RESOURCE_COUNTER(reval_sent, sent)
+RESOURCE_COUNTER(reval_not_modified, not_modified)
+RESOURCE_COUNTER(reval_fetched, fetched)
+RESOURCE_COUNTER(reval_failed, failed)
+
+static double pages_hits(void *ctx)
+{
+	return (double)atomic_load(&((struct render_cache *)ctx)->hits);
+}
+
+static double pages_misses(void *ctx)
+{
+	return (double)atomic_load(&((struct render_cache *)ctx)->misses);
+}
+
+static void add_resource_metrics(craft_metrics *m, const char *name, struct reval_resource *r)
+{
+	static const struct {
+		const char *suffix, *help;
+		craft_metric_read read;
+	} rows[] = {
+	    {"revalidations_total", "Conditional requests sent (one per round of page views)",
+	     reval_sent},
+	    {"not_modified_total", "Rounds answered 304: the kept answer was still current",
+	     reval_not_modified},
+	    {"fetched_total", "Rounds answered with a new body (parsed once)", reval_fetched},
+	    {"failures_total", "Rounds that failed (unreachable or 5xx)", reval_failed},
+	};
+	for (size_t i = 0; i < CRAFT_ARRAY_LEN(rows); i++) {
+		char metric[128];
+		snprintf(metric, sizeof(metric), "craft_frontend_%s_%s", name, rows[i].suffix);
+		craft_metrics_add_counter(m, metric, rows[i].help, rows[i].read, r);
+	}
+}
+
+static void add_metrics(struct frontend_app *app)
+{
+	craft_metrics *m = app->svc.metrics;
+	add_resource_metrics(m, "catalogue", &app->catalogue);
+	add_resource_metrics(m, "daily", &app->daily);
+	craft_metrics_add_counter(m, "craft_frontend_page_cache_hits_total",
+				  "Anonymous pages served already rendered", pages_hits,
+				  &app->pages);
+	craft_metrics_add_counter(m, "craft_frontend_page_cache_misses_total",
+				  "Anonymous pages rendered", pages_misses, &app->pages);
+}
+
+/* A page that could not reach a backend marks it down on the dashboard. */
+static void reval_outcome(void *ctx, struct reval_resource *r, bool reached)
+{
+	struct frontend_app *app = ctx;
+	if (!reached)
+		status_report_down(&app->status, r->base);
 }
 
 static int setup(void *ctx, char *err, size_t err_len)
@@ -133,15 +200,56 @@ static int setup(void *ctx, char *err, size_t err_len)
 					  err_len)))
 		return rc;
 	base_url(app->auth, sizeof(app->auth), app->jwks_cfg.auth_url);
+	if ((rc = craft_httpc_loop_start(app->http, 0))) {
+		snprintf(err, err_len, "cannot start the HTTP client's event loop");
+		return rc;
+	}
+	char url[600];
+	snprintf(url, sizeof(url), "%s/api/products", app->products);
+	reval_init(&app->catalogue, app->http, url, "/api/products",
+		   (unsigned)c->backend_timeout_ms);
+	snprintf(url, sizeof(url), "%s/api/origami-of-the-day", app->recommendation);
+	reval_init(&app->daily, app->http, url, "/api/origami-of-the-day",
+		   (unsigned)c->backend_timeout_ms);
+	app->catalogue.base = app->products;
+	app->daily.base = app->recommendation;
+	app->catalogue.on_outcome = app->daily.on_outcome = reval_outcome;
+	app->catalogue.outcome_ctx = app->daily.outcome_ctx = app;
+	render_cache_init(&app->pages);
+	app->revalidated[0] = &app->catalogue;
+	app->revalidated[1] = &app->daily;
+	if ((rc = reval_ticker_start(&app->ticker, app->revalidated, 2, REVAL_STALL_MS / 2))) {
+		snprintf(err, err_len, "cannot start the revalidation ticker");
+		return rc;
+	}
+	const char *const bases[STATUS_COUNT] = {app->products, app->voting, app->recommendation,
+						 app->auth};
+	unsigned probe_timeout = (unsigned)c->backend_timeout_ms;
+	if (probe_timeout > (unsigned)c->status_interval_ms)
+		probe_timeout = (unsigned)c->status_interval_ms;
+	if ((rc = status_start(&app->status, app->http, bases, (unsigned)c->status_interval_ms,
+			       probe_timeout))) {
+		snprintf(err, err_len, "cannot start the status prober");
+		return rc;
+	}
+	app->ready = true;
+	add_metrics(app);
 	return CRAFT_OK;
 }
 
 static void teardown(void *ctx)
 {
 	struct frontend_app *app = ctx;
+	status_stop(&app->status);
+	reval_ticker_stop(&app->ticker);
 	if (app->jwks)
 		craft_service_close_jwks(&app->jwks_cfg, app->jwks);
-	craft_httpc_free(app->http);
+	craft_httpc_free(app->http); /* stops the loop: nothing is in flight any more */
+	if (app->ready) {
+		reval_cleanup(&app->catalogue);
+		reval_cleanup(&app->daily);
+		render_cache_cleanup(&app->pages);
+	}
 	static_free(&app->files);
 	craft_template_set_free(app->templates);
 	craft_config_free(frontend_fields, CRAFT_ARRAY_LEN(frontend_fields), &app->cfg);

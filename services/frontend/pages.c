@@ -7,7 +7,10 @@
 #include "craft/common.h"
 #include "craft/log.h"
 
+#include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #define PAGE_MAX_BYTES (2u * 1024u * 1024u)
 #define SHORT_CHARS    160
@@ -74,7 +77,16 @@ static json_t *base_context(craft_req *req, const char *title, const struct sess
 	return ctx;
 }
 
-static void render(craft_req *req, const char *template, json_t *ctx, unsigned status)
+static void reply_page(craft_req *req, const char *html, size_t len)
+{
+	craft_reply_header(req, "Content-Security-Policy", PAGE_CSP);
+	craft_reply_header(req, "Cache-Control", "no-store");
+	craft_reply_html(req, 200, html, len);
+}
+
+/* Render `template` with `ctx` (consumed) and reply; keep the page under
+ * `key` when one is given. */
+static void render(craft_req *req, const char *template, json_t *ctx, const char *key)
 {
 	struct frontend_app *app = req->app;
 	craft_buf out;
@@ -88,9 +100,9 @@ static void render(craft_req *req, const char *template, json_t *ctx, unsigned s
 		craft_reply_error(req, 500, "Cannot render the page");
 		return;
 	}
-	craft_reply_header(req, "Content-Security-Policy", PAGE_CSP);
-	craft_reply_header(req, "Cache-Control", "no-store");
-	craft_reply_html(req, status, out.data, out.len);
+	if (key)
+		render_cache_put(&app->pages, key, out.data, out.len);
+	reply_page(req, out.data, out.len);
 	craft_buf_cleanup(&out);
 }
 
@@ -152,31 +164,154 @@ static long page_number(craft_req *req)
 	return page;
 }
 
-void page_home(craft_req *req)
+/* ---- gathering a page's data without holding a server thread ---- */
+
+/* What one page view waits for: the shared catalogue and origami of the
+ * day (revalidated after the view started) and, with a session, the
+ * visitor's own votes. The request is suspended until all have answered. */
+struct page_job {
+	craft_req *req;
+	atomic_int pending; /* parts still out, +1 while starting */
+	bool logged_in;
+	struct session_user user;
+	struct reval_waiter catalogue_w, daily_w;
+	struct reval_answer *catalogue, *daily;
+	struct craft_httpc_header mine_headers[2];
+	struct craft_httpc_request mine_req;
+	struct craft_httpc_response mine_resp;
+};
+
+#define JOB_OF(ptr, member)                                                                        \
+	((struct page_job *)(void *)((char *)(ptr)-offsetof(struct page_job, member)))
+
+static void job_cleanup(void *data)
+{
+	struct page_job *j = data;
+	reval_answer_release(j->catalogue);
+	reval_answer_release(j->daily);
+}
+
+static void part_done(struct page_job *j)
+{
+	if (atomic_fetch_sub_explicit(&j->pending, 1, memory_order_acq_rel) == 1)
+		craft_req_resume(j->req);
+}
+
+static void catalogue_done(struct reval_waiter *w, struct reval_answer *a)
+{
+	struct page_job *j = JOB_OF(w, catalogue_w);
+	j->catalogue = a;
+	part_done(j);
+}
+
+static void daily_done(struct reval_waiter *w, struct reval_answer *a)
+{
+	struct page_job *j = JOB_OF(w, daily_w);
+	j->daily = a;
+	part_done(j);
+}
+
+static void mine_done(void *arg)
+{
+	part_done(arg);
+}
+
+/* Suspend the request and gather; `then` renders. */
+static void gather(craft_req *req, bool want_daily, craft_handler then)
 {
 	struct frontend_app *app = req->app;
-	struct session_user user;
-	bool in = session_user(req, app->jwks, &app->session, &user);
-	struct backend_call calls[5] = {
-	    {.base = app->products, .path = "/api/products", .route = "/api/products"},
-	    {.base = app->recommendation,
-	     .path = "/api/origami-of-the-day",
-	     .route = "/api/origami-of-the-day"},
-	    {.base = app->voting, .path = "/health", .route = "/health"},
-	    {.base = app->auth, .path = "/health", .route = "/health"},
-	    {.base = app->products,
-	     .path = "/api/votes/mine",
-	     .route = "/api/votes/mine",
-	     .bearer = in ? user.token : NULL},
-	};
-	struct backend_answer a[5];
-	backends_run(req, calls, a, in ? 5 : 4);
-	json_t *ctx = base_context(req, "Origami showcase", &user, in);
-	bool catalogue = a[0].ok && json_is_array(a[0].json);
+	struct page_job *j = craft_arena_calloc(req->arena, 1, sizeof(*j));
+	j->req = req;
+	j->logged_in = session_user(req, app->jwks, &app->session, &j->user);
+	j->catalogue_w.done = catalogue_done;
+	j->daily_w.done = daily_done;
+	atomic_init(&j->pending, 2 + (want_daily ? 1 : 0) + (j->logged_in ? 1 : 0));
+	req->state = j;
+	craft_arena_cleanup_add(req->arena, job_cleanup, j);
+	if (j->logged_in) { /* built now: the arena is the loop's once submitted */
+		j->mine_headers[0] =
+		    (struct craft_httpc_header){.name = "Accept", .value = "application/json"};
+		j->mine_headers[1] = (struct craft_httpc_header){
+		    .name = "Authorization",
+		    .value = craft_arena_sprintf(req->arena, "Bearer %s", j->user.token)};
+		j->mine_req = (struct craft_httpc_request){
+		    .method = CRAFT_HTTPC_GET,
+		    .url = craft_arena_sprintf(req->arena, "%s/api/votes/mine", app->products),
+		    .headers = j->mine_headers,
+		    .nheaders = 2,
+		    .url_template = "/api/votes/mine",
+		    .timeout_ms = (unsigned)app->cfg.backend_timeout_ms};
+	}
+	craft_req_suspend(req, then);
+	reval_get(&app->catalogue, &j->catalogue_w, req->span);
+	if (want_daily)
+		reval_get(&app->daily, &j->daily_w, req->span);
+	if (j->logged_in && craft_httpc_submit(app->http, req->arena, req->span, &j->mine_req,
+					       &j->mine_resp, 1, mine_done, j) != CRAFT_OK)
+		part_done(j);
+	part_done(j); /* the starter's own hold */
+}
+
+static void json_cleanup(void *data)
+{
+	json_decref(data);
+}
+
+/* The visitor's votes as {"origami_ids": [...]}, or NULL. */
+static json_t *mine_json(craft_req *req, const struct page_job *j)
+{
+	const struct craft_httpc_response *r = &j->mine_resp;
+	if (!j->logged_in || r->result != CRAFT_OK || r->status != 200 || !r->body_len)
+		return NULL;
+	json_t *o = json_loadb(r->body, r->body_len, 0, NULL);
+	if (o)
+		craft_arena_cleanup_add(req->arena, json_cleanup, o);
+	return o;
+}
+
+static bool catalogue_ok(const struct page_job *j)
+{
+	return j->catalogue && j->catalogue->ok && json_is_array(j->catalogue->json);
+}
+
+static bool daily_ok(const struct page_job *j)
+{
+	return j->daily && j->daily->ok && json_is_object(j->daily->json);
+}
+
+/* ---- the home page ---- */
+
+static void add_status(craft_req *req, json_t *ctx, const struct page_job *j)
+{
+	struct frontend_app *app = req->app;
+	struct status_view v;
+	status_read(&app->status, &v);
+	/* This view's own calls are the freshest word on the two it made. */
+	v.up[STATUS_CATALOGUE] = catalogue_ok(j);
+	v.up[STATUS_RECOMMENDATION] =
+	    daily_ok(j) || (j->daily && j->daily->result == CRAFT_OK && j->daily->status == 404);
+	json_t *status = json_array();
+	for (int i = 0; i < STATUS_COUNT; i++)
+		json_array_append_new(
+		    status, json_pack("{s:s, s:b}", "name", status_names[i], "up", v.up[i]));
+	json_object_set_new(ctx, "status", status);
+	char when[64] = "";
+	if (v.checked) {
+		time_t secs = (time_t)(v.checked_ms / 1000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		strftime(when, sizeof(when), "%H:%M:%S UTC", &tm);
+	}
+	json_object_set_new(ctx, "status_checked", when[0] ? json_string(when) : json_null());
+}
+
+static void home_context(craft_req *req, const struct page_job *j, json_t *ctx, long page)
+{
+	bool catalogue = catalogue_ok(j);
 	json_t *pagination = json_object();
 	json_object_set_new(ctx, "products",
-			    catalogue ? cards(req, a[0].json, in ? a[4].json : NULL, in,
-					      page_number(req), pagination)
+			    catalogue ? cards(req, j->catalogue->json, mine_json(req, j),
+					      j->logged_in, page, pagination)
 				      : json_array());
 	json_object_set_new(ctx, "pagination", pagination);
 	json_object_set_new(ctx, "products_error",
@@ -184,60 +319,84 @@ void page_home(craft_req *req)
 				      : json_string("The collection is resting for a moment — the "
 						    "catalogue is unavailable. Please try again "
 						    "shortly."));
-	bool daily = a[1].ok && json_is_object(a[1].json);
-	if (daily) {
-		json_t *d = json_deep_copy(a[1].json);
+	if (daily_ok(j)) {
+		json_t *d = json_deep_copy(j->daily->json);
 		json_object_set_new(
 		    d, "votes_label",
 		    json_string(
 			votes_label(req->arena, json_integer_value(json_object_get(d, "votes")))));
 		json_object_set_new(ctx, "daily", d);
+		json_object_set_new(ctx, "daily_error", json_null());
 	} else {
 		json_object_set_new(ctx, "daily", json_null());
-	}
-	json_object_set_new(ctx, "daily_error",
-			    daily ? json_null()
-				  : json_string("The origami of the day is taking a break — "
+		json_object_set_new(ctx, "daily_error",
+				    json_string("The origami of the day is taking a break — "
 						"recommendations are unavailable right now."));
-	bool up[4] = {catalogue, a[2].ok, a[1].status == 200 || a[1].status == 404, a[3].ok};
-	json_t *status = json_array();
-	for (int i = 0; i < 4; i++)
-		json_array_append_new(
-		    status, json_pack("{s:s, s:b}", "name", backend_status_names[i], "up", up[i]));
-	json_object_set_new(ctx, "status", status);
-	render(req, "home", ctx, 200);
+	}
+	add_status(req, ctx, j);
 }
 
-void page_cards(craft_req *req)
+/* What an anonymous home page shows, as a render cache key; NULL when the
+ * page is personal (a session or a flash message). */
+static const char *home_key(craft_req *req, const struct page_job *j, long page)
 {
 	struct frontend_app *app = req->app;
-	struct session_user user;
-	bool in = session_user(req, app->jwks, &app->session, &user);
-	struct backend_call calls[2] = {
-	    {.base = app->products, .path = "/api/products", .route = "/api/products"},
-	    {.base = app->products,
-	     .path = "/api/votes/mine",
-	     .route = "/api/votes/mine",
-	     .bearer = in ? user.token : NULL},
-	};
-	struct backend_answer a[2];
-	backends_run(req, calls, a, in ? 2 : 1);
-	if (!a[0].ok || !json_is_array(a[0].json)) {
+	if (j->logged_in || craft_req_cookie(req, SESSION_FLASH_COOKIE))
+		return NULL;
+	struct status_view v;
+	status_read(&app->status, &v);
+	return craft_arena_sprintf(req->arena, "home|%ld|%llu|%llu|%llu|%d%d", page,
+				   (unsigned long long)(j->catalogue ? j->catalogue->serial : 0),
+				   (unsigned long long)(j->daily ? j->daily->serial : 0),
+				   (unsigned long long)v.generation, catalogue_ok(j), daily_ok(j));
+}
+
+static void home_render(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	const struct page_job *j = req->state;
+	long page = page_number(req);
+	const char *key = home_key(req, j, page);
+	struct render_blob *hit = key ? render_cache_get(&app->pages, key) : NULL;
+	if (hit) {
+		reply_page(req, hit->data, hit->len);
+		render_blob_release(hit);
+		return;
+	}
+	json_t *ctx = base_context(req, "Origami showcase", &j->user, j->logged_in);
+	home_context(req, j, ctx, page);
+	render(req, "home", ctx, key);
+}
+
+void page_home(craft_req *req)
+{
+	gather(req, true, home_render);
+}
+
+static void cards_render(craft_req *req)
+{
+	const struct page_job *j = req->state;
+	if (!catalogue_ok(j)) {
 		craft_reply_error(req, 503, "The catalogue is unavailable");
 		return;
 	}
 	json_t *pagination = json_object();
-	json_t *list =
-	    cards(req, a[0].json, in ? a[1].json : NULL, in, page_number(req), pagination);
+	json_t *list = cards(req, j->catalogue->json, mine_json(req, j), j->logged_in,
+			     page_number(req), pagination);
 	json_t *next = json_object_get(pagination, "next_page");
 	if (json_is_integer(next))
 		craft_reply_header(
 		    req, "X-Next-Page",
 		    craft_arena_sprintf(req->arena, "%lld", (long long)json_integer_value(next)));
-	json_t *ctx = base_context(req, "Origami", &user, in);
+	json_t *ctx = base_context(req, "Origami", &j->user, j->logged_in);
 	json_object_set_new(ctx, "products", list);
 	json_object_set_new(ctx, "pagination", pagination);
-	render(req, "cards", ctx, 200);
+	render(req, "cards", ctx, NULL);
+}
+
+void page_cards(craft_req *req)
+{
+	gather(req, false, cards_render);
 }
 
 /* A string member of the flash, or "". */
@@ -280,5 +439,5 @@ void page_login(craft_req *req)
 	json_object_set_new(ctx, "register", reg);
 	if (login_error || register_error) /* shown next to the form, not as a banner */
 		json_object_set_new(ctx, "flash", json_null());
-	render(req, "login", ctx, 200);
+	render(req, "login", ctx, NULL);
 }

@@ -10,6 +10,8 @@
 #include "craft/form.h"
 #include "craft/log.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -114,7 +116,8 @@ static void redirect(craft_req *req, const char *to)
 	craft_reply_redirect(req, 303, to);
 }
 
-/* Flash the message and go back to `to` (form posts) or answer JSON. */
+/* Flash the message and go back to `to` (form posts) or answer JSON. The
+ * flash's extra state is borrowed. */
 static void answer(craft_req *req, unsigned status, json_t *body, const char *to, json_t *flash)
 {
 	struct frontend_app *app = req->app;
@@ -125,11 +128,9 @@ static void answer(craft_req *req, unsigned status, json_t *body, const char *to
 		session_flash(req, &app->session, status < 400 ? "success" : "error",
 			      msg ? msg : "", flash);
 		json_decref(body);
-		json_decref(flash);
 		redirect(req, to);
 		return;
 	}
-	json_decref(flash);
 	craft_reply_json(req, status, body);
 }
 
@@ -139,75 +140,146 @@ static void auth_unavailable(craft_req *req, json_t *flash, const char *to)
 	       flash);
 }
 
+/* A JSON object owned by the request's arena. */
+static json_t *arena_json(craft_req *req, json_t *o)
+{
+	craft_arena_cleanup_add(req->arena, json_cleanup, o);
+	return o;
+}
+
 /* ---- /auth ---- */
 
-/* Log in with auth and set the cookies; 0, or the answer was sent. */
-static int do_login(craft_req *req, const char *username, const char *password, json_t *flash,
-		    const char *fail_to)
+/* A login (or a registration followed by one) across its backend rounds. */
+struct auth_flow {
+	const char *username, *email, *password;
+	json_t *flash;       /* form state for an error page (arena-owned) */
+	const char *fail_to; /* where a failed form post goes back to */
+	void (*logged_in)(craft_req *req, struct auth_flow *f, const char *sub);
+};
+
+static void login_answered(craft_req *req);
+
+/* Log in with auth; f->logged_in runs with the cookies set. */
+static void login_start(craft_req *req, struct auth_flow *f)
 {
 	struct frontend_app *app = req->app;
-	const char *copy =
-	    json_text(req, json_pack("{s:s, s:s}", "username", username, "password", password));
+	backends_set_note(req, f);
+	const char *copy = json_text(
+	    req, json_pack("{s:s, s:s}", "username", f->username, "password", f->password));
 	struct backend_call call = {.method = CRAFT_HTTPC_POST,
 				    .base = app->auth,
 				    .path = "/api/auth/login",
 				    .route = "/api/auth/login",
 				    .json_body = copy,
 				    .internal = true};
-	struct backend_answer a;
-	backend_run(req, &call, &a);
-	if (a.status == 0 || a.status >= 500) {
-		auth_unavailable(req, flash, fail_to);
-		return CRAFT_EUNAVAIL;
+	backends_start(req, &call, 1, login_answered);
+}
+
+static void login_answered(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	struct auth_flow *f = backends_note(req);
+	const struct backend_answer *a = &backends_answers(req)[0];
+	if (a->status == 0 || a->status >= 500) {
+		auth_unavailable(req, f->flash, f->fail_to);
+		return;
 	}
-	if (!a.ok) {
-		const char *msg = json_string_value(json_object_get(a.json, "error"));
-		if (a.retry_after)
-			craft_reply_header(req, "Retry-After", a.retry_after);
-		answer(req, a.status, json_pack("{s:s}", "error", msg ? msg : "Login failed"),
-		       fail_to, flash);
-		return CRAFT_EINVAL;
+	if (!a->ok) {
+		const char *msg = json_string_value(json_object_get(a->json, "error"));
+		if (a->retry_after)
+			craft_reply_header(req, "Retry-After", a->retry_after);
+		answer(req, a->status, json_pack("{s:s}", "error", msg ? msg : "Login failed"),
+		       f->fail_to, f->flash);
+		return;
 	}
-	const char *token = json_string_value(json_object_get(a.json, "access_token"));
-	json_int_t ttl = json_integer_value(json_object_get(a.json, "expires_in"));
+	const char *token = json_string_value(json_object_get(a->json, "access_token"));
+	json_int_t ttl = json_integer_value(json_object_get(a->json, "expires_in"));
 	struct craft_jwt_claims claims;
 	const char *reason = NULL;
 	if (!token || craft_jwks_cache_verify(app->jwks, req->span, token, strlen(token), &claims,
 					      &reason) != CRAFT_OK) {
 		craft_log(CRAFT_LOG_WARN, req->span, "token from auth not verifiable", "{s:s}",
 			  "reason", reason ? reason : "missing");
-		auth_unavailable(req, flash, fail_to);
-		return CRAFT_EUNAVAIL;
+		auth_unavailable(req, f->flash, f->fail_to);
+		return;
 	}
 	const char *sub = craft_arena_strdup(req->arena, claims.sub);
 	craft_jwt_claims_cleanup(&claims);
 	session_set(req, &app->session, token, sub, ttl > 0 ? (long)ttl : 3600);
-	req->state = (void *)(uintptr_t)sub;
-	json_decref(flash);
-	return CRAFT_OK;
+	f->logged_in(req, f, sub);
+}
+
+static void login_done(craft_req *req, struct auth_flow *f, const char *sub)
+{
+	(void)f;
+	json_t *kind = arena_json(req, json_pack("{s:s}", "kind", "success"));
+	answer(req, 200,
+	       json_pack("{s:s, s:{s:s}}", "message", "Login successful", "user", "username", sub),
+	       "/", kind);
 }
 
 static void login(craft_req *req)
 {
 	if (!check_origin(req))
 		return;
-	json_t *f = read_fields(req);
-	if (!f && craft_req_replied(req))
+	json_t *fields = read_fields(req);
+	if (!fields && craft_req_replied(req))
 		return;
-	const char *username = field(f, "username"), *password = field(f, "password");
-	json_t *flash =
-	    json_pack("{s:s, s:s}", "form", "login", "username", username ? username : "");
-	if (!username || !password) {
+	struct auth_flow *f = craft_arena_calloc(req->arena, 1, sizeof(*f));
+	f->username = field(fields, "username");
+	f->password = field(fields, "password");
+	f->fail_to = "/login";
+	f->logged_in = login_done;
+	f->flash = arena_json(req, json_pack("{s:s, s:s}", "form", "login", "username",
+					     f->username ? f->username : ""));
+	if (!f->username || !f->password) {
 		answer(req, 400, json_pack("{s:s}", "error", "Username and password are required"),
-		       "/login", flash);
+		       "/login", f->flash);
 		return;
 	}
-	if (do_login(req, username, password, flash, "/login"))
+	login_start(req, f);
+}
+
+/* The no-JavaScript registration signs the new user in straight away. */
+static void registered_logged_in(craft_req *req, struct auth_flow *f, const char *sub)
+{
+	(void)sub;
+	struct frontend_app *app = req->app;
+	session_flash(req, &app->session, "success",
+		      craft_arena_sprintf(req->arena, "Welcome to Craftista, %s!", f->username),
+		      NULL);
+	redirect(req, "/");
+}
+
+static void register_answered(craft_req *req)
+{
+	struct auth_flow *f = backends_note(req);
+	const struct backend_answer *a = &backends_answers(req)[0];
+	if (a->status == 0 || a->status >= 500) {
+		auth_unavailable(req, f->flash, "/login#register");
 		return;
-	const char *sub = req->state;
-	answer(req, 200,
-	       json_pack("{s:s, s:{s:s}}", "message", "Login successful", "user", "username", sub),
-	       "/", json_pack("{s:s}", "kind", "success"));
+	}
+	if (!a->ok) {
+		const char *msg = json_string_value(json_object_get(a->json, "error"));
+		const char *fld = json_string_value(json_object_get(a->json, "field"));
+		if (fld)
+			json_object_set_new(f->flash, "field", json_string(fld));
+		answer(req, a->status,
+		       json_pack("{s:s}", "error", msg ? msg : "Registration failed"),
+		       "/login#register", f->flash);
+		return;
+	}
+	json_int_t id = json_integer_value(json_object_get(a->json, "user_id"));
+	if (wants_redirect(req)) {
+		f->fail_to = "/login";
+		f->logged_in = registered_logged_in;
+		login_start(req, f);
+		return;
+	}
+	craft_reply_json(req, 201,
+			 json_pack("{s:s, s:{s:I, s:s, s:s}}", "message",
+				   "User registered successfully", "user", "id", id, "username",
+				   f->username, "email", f->email));
 }
 
 static void register_user(craft_req *req)
@@ -215,60 +287,32 @@ static void register_user(craft_req *req)
 	struct frontend_app *app = req->app;
 	if (!check_origin(req))
 		return;
-	json_t *f = read_fields(req);
-	if (!f && craft_req_replied(req))
+	json_t *fields = read_fields(req);
+	if (!fields && craft_req_replied(req))
 		return;
-	const char *username = field(f, "username"), *email = field(f, "email");
-	const char *password = field(f, "password");
-	json_t *flash = json_pack("{s:s, s:s, s:s}", "form", "register", "username",
-				  username ? username : "", "email", email ? email : "");
-	if (!username || !email || !password) {
+	struct auth_flow *f = craft_arena_calloc(req->arena, 1, sizeof(*f));
+	f->username = field(fields, "username");
+	f->email = field(fields, "email");
+	f->password = field(fields, "password");
+	f->flash = arena_json(req, json_pack("{s:s, s:s, s:s}", "form", "register", "username",
+					     f->username ? f->username : "", "email",
+					     f->email ? f->email : ""));
+	if (!f->username || !f->email || !f->password) {
 		answer(req, 400,
 		       json_pack("{s:s}", "error", "Username, email and password are required"),
-		       "/login#register", flash);
+		       "/login#register", f->flash);
 		return;
 	}
-	const char *copy = json_text(req, json_pack("{s:s, s:s, s:s}", "username", username,
-						    "email", email, "password", password));
+	backends_set_note(req, f);
+	const char *copy = json_text(req, json_pack("{s:s, s:s, s:s}", "username", f->username,
+						    "email", f->email, "password", f->password));
 	struct backend_call call = {.method = CRAFT_HTTPC_POST,
 				    .base = app->auth,
 				    .path = "/api/auth/register",
 				    .route = "/api/auth/register",
 				    .json_body = copy,
 				    .internal = true};
-	struct backend_answer a;
-	backend_run(req, &call, &a);
-	if (a.status == 0 || a.status >= 500) {
-		auth_unavailable(req, flash, "/login#register");
-		return;
-	}
-	if (!a.ok) {
-		const char *msg = json_string_value(json_object_get(a.json, "error"));
-		const char *fld = json_string_value(json_object_get(a.json, "field"));
-		if (fld)
-			json_object_set_new(flash, "field", json_string(fld));
-		answer(req, a.status,
-		       json_pack("{s:s}", "error", msg ? msg : "Registration failed"),
-		       "/login#register", flash);
-		return;
-	}
-	json_int_t id = json_integer_value(json_object_get(a.json, "user_id"));
-	if (wants_redirect(req)) {
-		/* no-JavaScript flow: sign the new user in straight away */
-		if (do_login(req, username, password, flash, "/login") == CRAFT_OK) {
-			session_flash(
-			    req, &app->session, "success",
-			    craft_arena_sprintf(req->arena, "Welcome to Craftista, %s!", username),
-			    NULL);
-			redirect(req, "/");
-		}
-		return;
-	}
-	json_decref(flash);
-	craft_reply_json(req, 201,
-			 json_pack("{s:s, s:{s:I, s:s, s:s}}", "message",
-				   "User registered successfully", "user", "id", id, "username",
-				   username, "email", email));
+	backends_start(req, &call, 1, register_answered);
 }
 
 static void logout(craft_req *req)
@@ -322,25 +366,66 @@ static void pass_through(craft_req *req, const struct backend_answer *a, const c
 		    a->body_len);
 }
 
+/* A shared, revalidated answer passed through as it is. */
+struct pass_job {
+	craft_req *req;
+	struct reval_waiter w;
+	struct reval_answer *answer;
+	const char *what;
+};
+
+static void pass_job_cleanup(void *data)
+{
+	struct pass_job *j = data;
+	reval_answer_release(j->answer);
+}
+
+static void pass_job_done(struct reval_waiter *w, struct reval_answer *a)
+{
+	struct pass_job *j = (struct pass_job *)(void *)((char *)w - offsetof(struct pass_job, w));
+	j->answer = a;
+	craft_req_resume(j->req);
+}
+
+static void pass_job_reply(craft_req *req)
+{
+	struct pass_job *j = req->state;
+	const struct reval_answer *a = j->answer;
+	const struct backend_answer b = {.ok = a->ok,
+					 .status = a->result == CRAFT_OK ? a->status : 0,
+					 .body = a->body,
+					 .body_len = a->body_len,
+					 .content_type = a->content_type};
+	pass_through(req, &b, j->what);
+}
+
+static void pass_shared(craft_req *req, struct reval_resource *r, const char *what)
+{
+	struct pass_job *j = craft_arena_calloc(req->arena, 1, sizeof(*j));
+	j->req = req;
+	j->what = what;
+	j->w.done = pass_job_done;
+	req->state = j;
+	craft_arena_cleanup_add(req->arena, pass_job_cleanup, j);
+	craft_req_suspend(req, pass_job_reply);
+	reval_get(r, &j->w, req->span);
+}
+
 static void products(craft_req *req)
 {
 	struct frontend_app *app = req->app;
-	struct backend_call c = {
-	    .base = app->products, .path = "/api/products", .route = "/api/products"};
-	struct backend_answer a;
-	backend_run(req, &c, &a);
-	pass_through(req, &a, "Catalogue service");
+	pass_shared(req, &app->catalogue, "Catalogue service");
 }
 
 static void daily(craft_req *req)
 {
 	struct frontend_app *app = req->app;
-	struct backend_call c = {.base = app->recommendation,
-				 .path = "/api/origami-of-the-day",
-				 .route = "/api/origami-of-the-day"};
-	struct backend_answer a;
-	backend_run(req, &c, &a);
-	pass_through(req, &a, "Recommendation service");
+	pass_shared(req, &app->daily, "Recommendation service");
+}
+
+static void votes_answered(craft_req *req)
+{
+	pass_through(req, &backends_answers(req)[0], "Voting service");
 }
 
 static void votes(craft_req *req)
@@ -356,9 +441,7 @@ static void votes(craft_req *req)
 				     craft_arena_sprintf(req->arena, "/api/origamis/%ld/votes", id),
 				 .route = "/api/origamis/{id}/votes",
 				 .bearer = in ? u.token : NULL};
-	struct backend_answer a;
-	backend_run(req, &c, &a);
-	pass_through(req, &a, "Voting service");
+	backends_start(req, &c, 1, votes_answered);
 }
 
 /* Where a form post goes back to: the page it came from, at the card. */
@@ -375,6 +458,49 @@ static const char *back_to_card(craft_req *req, long id)
 	return craft_arena_sprintf(req->arena, "%s#origami-%ld", path, id);
 }
 
+/* A vote or a withdrawal across its backend round. */
+struct vote_flow {
+	long id;
+	bool add;
+};
+
+static void vote_answered(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	const struct vote_flow *v = backends_note(req);
+	const struct backend_answer *a = &backends_answers(req)[0];
+	bool add = v->add;
+	if (a->status == 401)
+		session_clear(req, &app->session);
+	if (wants_redirect(req)) {
+		const char *msg = a->ok ? (add ? "Vote recorded!" : "Vote withdrawn")
+				  : a->status == 0
+				      ? "The voting service is unavailable; try again shortly"
+				      : json_string_value(json_object_get(a->json, "error"));
+		session_flash(req, &app->session, a->ok ? "success" : "error",
+			      msg ? msg : "Vote failed", NULL);
+		redirect(req, a->status == 401 ? "/login" : back_to_card(req, v->id));
+		return;
+	}
+	if (a->status == 0) {
+		craft_reply(req, 503, "text/plain; charset=utf-8", "Voting service unavailable",
+			    26);
+		return;
+	}
+	craft_reply_header(req, "Cache-Control", "no-store");
+	if (wants_json(req) || !a->ok) {
+		if (!a->ok && !wants_json(req) && a->status == 401) {
+			craft_reply(req, 401, "text/plain; charset=utf-8",
+				    "Authentication required", 23);
+			return;
+		}
+		pass_through(req, a, "Voting service");
+		return;
+	}
+	const char *text = add ? "Vote recorded!" : "Vote withdrawn";
+	craft_reply(req, 200, "text/plain; charset=utf-8", text, strlen(text));
+}
+
 static void change_vote(craft_req *req, bool add)
 {
 	struct frontend_app *app = req->app;
@@ -382,9 +508,8 @@ static void change_vote(craft_req *req, bool add)
 	if (craft_req_param_id(req, "id", &id) || !check_origin(req))
 		return;
 	struct session_user u;
-	bool redirecting = wants_redirect(req);
 	if (!session_user(req, app->jwks, &app->session, &u)) {
-		if (redirecting) {
+		if (wants_redirect(req)) {
 			session_flash(req, &app->session, "info", "Log in to vote", NULL);
 			redirect(req, "/login");
 		} else if (wants_json(req)) {
@@ -396,43 +521,17 @@ static void change_vote(craft_req *req, bool add)
 		}
 		return;
 	}
+	struct vote_flow *v = craft_arena_calloc(req->arena, 1, sizeof(*v));
+	v->id = id;
+	v->add = add;
+	backends_set_note(req, v);
 	struct backend_call c = {.method = add ? CRAFT_HTTPC_POST : CRAFT_HTTPC_DELETE,
 				 .base = app->voting,
 				 .path =
 				     craft_arena_sprintf(req->arena, "/api/origamis/%ld/vote", id),
 				 .route = "/api/origamis/{id}/vote",
 				 .bearer = u.token};
-	struct backend_answer a;
-	backend_run(req, &c, &a);
-	if (a.status == 401)
-		session_clear(req, &app->session);
-	if (redirecting) {
-		const char *msg = a.ok ? (add ? "Vote recorded!" : "Vote withdrawn")
-				  : a.status == 0
-				      ? "The voting service is unavailable; try again shortly"
-				      : json_string_value(json_object_get(a.json, "error"));
-		session_flash(req, &app->session, a.ok ? "success" : "error",
-			      msg ? msg : "Vote failed", NULL);
-		redirect(req, a.status == 401 ? "/login" : back_to_card(req, id));
-		return;
-	}
-	if (a.status == 0) {
-		craft_reply(req, 503, "text/plain; charset=utf-8", "Voting service unavailable",
-			    26);
-		return;
-	}
-	craft_reply_header(req, "Cache-Control", "no-store");
-	if (wants_json(req) || !a.ok) {
-		if (!a.ok && !wants_json(req) && a.status == 401) {
-			craft_reply(req, 401, "text/plain; charset=utf-8",
-				    "Authentication required", 23);
-			return;
-		}
-		pass_through(req, &a, "Voting service");
-		return;
-	}
-	const char *text = add ? "Vote recorded!" : "Vote withdrawn";
-	craft_reply(req, 200, "text/plain; charset=utf-8", text, strlen(text));
+	backends_start(req, &c, 1, vote_answered);
 }
 
 static void vote(craft_req *req)
@@ -459,28 +558,34 @@ static void unvote(craft_req *req)
 
 static void service_status(craft_req *req)
 {
-	bool up[4];
-	backends_status(req, up);
+	struct frontend_app *app = req->app;
+	struct status_view v;
+	status_read(&app->status, &v);
 	json_t *body = json_object();
-	for (int i = 0; i < 4; i++)
-		json_object_set_new(body, backend_status_names[i],
-				    json_string(up[i] ? "up" : "down"));
+	for (int i = 0; i < STATUS_COUNT; i++)
+		json_object_set_new(body, status_names[i], json_string(v.up[i] ? "up" : "down"));
 	craft_reply_header(req, "Cache-Control", "no-store");
 	craft_reply_json(req, 200, body);
 }
 
-static void one_status(craft_req *req, const char *base, const char *path, const char *name)
+static void one_status_answered(craft_req *req)
 {
-	struct backend_call c = {.base = base, .path = path, .route = path};
-	struct backend_answer a;
-	backend_run(req, &c, &a);
-	const char *s = json_string_value(json_object_get(a.json, "status"));
-	bool up = a.ok && (!s || strcmp(s, "degraded") != 0);
+	const char *name = backends_note(req);
+	const struct backend_answer *a = &backends_answers(req)[0];
+	const char *s = json_string_value(json_object_get(a->json, "status"));
+	bool up = a->ok && (!s || strcmp(s, "degraded") != 0);
 	craft_reply_header(req, "Cache-Control", "no-store");
 	craft_reply_json(req, 200,
 			 json_pack("{s:s, s:s}", "status", up ? "up" : "down", "message",
 				   craft_arena_sprintf(req->arena, "%s is %s", name,
 						       up ? "operational" : "unavailable")));
+}
+
+static void one_status(craft_req *req, const char *base, const char *path, const char *name)
+{
+	backends_set_note(req, (void *)(uintptr_t)name);
+	struct backend_call c = {.base = base, .path = path, .route = path};
+	backends_start(req, &c, 1, one_status_answered);
 }
 
 static void recommendation_status(craft_req *req)

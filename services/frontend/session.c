@@ -115,7 +115,7 @@ void session_flash(craft_req *req, const struct session_options *o, const char *
 
 json_t *session_take_flash(craft_req *req, const struct session_options *o)
 {
-	const char *v = craft_req_cookie(req, "flash");
+	const char *v = craft_req_cookie(req, SESSION_FLASH_COOKIE);
 	if (!v || !v[0])
 		return NULL;
 	craft_reply_header(req, "Set-Cookie",

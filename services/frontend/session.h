@@ -10,6 +10,9 @@
 #include "craft/http.h"
 #include "craft/jwks_cache.h"
 
+/* The one-shot message cookie's name. */
+#define SESSION_FLASH_COOKIE "flash"
+
 struct session_user {
 	const char *username;
 	const char *role;
