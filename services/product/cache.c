@@ -9,28 +9,105 @@
 #include <string.h>
 #include <time.h>
 
-#define KEY_FMT "craftista:v1:product:%ld"
+#include <openssl/rand.h>
+
+#define KEY_PREFIX "craftista:v1:product:"
+#define LIST_KEY   "craftista:v1:products"
+#define KEY_MAX    64
 
 /* KEYS[1] entry; ARGV version, payload, ttl. 1 stored, 0 a newer entry is kept. */
-static const char CAS_LUA[] =
+#define CAS_BODY                                                                                   \
+	"local cur = redis.call('GET', KEYS[1])\n"                                                 \
+	"if cur then\n"                                                                            \
+	"  local v = tonumber(string.match(cur, '^(%d+)|'))\n"                                     \
+	"  if v and v >= tonumber(ARGV[1]) then stored = 0 end\n"                                  \
+	"end\n"                                                                                    \
+	"if stored == 1 then\n"                                                                    \
+	"  redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'EX', tonumber(ARGV[3]))\n"       \
+	"end\n"
+
+static const char CAS_LUA[] = "local stored = 1\n" CAS_BODY "return stored\n";
+
+/* A writer's update: the product's compare-and-set, and the list replaced by
+ * a fresh generation (ARGV[4]) that holds no list. KEYS[2] is the list. */
+static const char WRITE_LUA[] =
+    "local stored = 1\n" CAS_BODY
+    "redis.call('SET', KEYS[2], ARGV[4] .. '|', 'EX', tonumber(ARGV[3]))\n"
+    "return stored\n";
+
+/* The list entry; when missing, an invalid one with generation ARGV[1] is
+ * created first, so a reader never bets on absence (which a restart or an
+ * eviction could bring back). */
+static const char LIST_OPEN_LUA[] = "local cur = redis.call('GET', KEYS[1])\n"
+				    "if cur then return cur end\n"
+				    "local e = ARGV[1] .. '|'\n"
+				    "redis.call('SET', KEYS[1], e, 'EX', tonumber(ARGV[2]))\n"
+				    "return e\n";
+
+/* Store a list read from PostgreSQL only if the generation is still ARGV[1]. */
+static const char LIST_FILL_LUA[] =
     "local cur = redis.call('GET', KEYS[1])\n"
-    "if cur then\n"
-    "  local v = tonumber(string.match(cur, '^(%d+)|'))\n"
-    "  if v and v >= tonumber(ARGV[1]) then return 0 end\n"
-    "end\n"
-    "redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'EX', tonumber(ARGV[3]))\n"
+    "if not cur or string.match(cur, '^([^|]*)|') ~= ARGV[1] then return 0 end\n"
+    "redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[3], 'EX', "
+    "tonumber(ARGV[4]))\n"
     "return 1\n";
 
 const struct craft_redis_script product_cache_scripts[] = {
     {.name = "product_cas", .lua = CAS_LUA},
+    {.name = "product_write", .lua = WRITE_LUA},
+    {.name = "product_list_open", .lua = LIST_OPEN_LUA},
+    {.name = "product_list_fill", .lua = LIST_FILL_LUA},
 };
 const size_t product_cache_nscripts = CRAFT_ARRAY_LEN(product_cache_scripts);
+
+/* The list's single flight: at most one PostgreSQL read of the list per
+ * process; readers that began before it started wait for it, then reuse it
+ * only if it began after them. */
+struct product_list_flight {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	bool running;
+	uint64_t running_since;
+	unsigned long completed;
+	/* the last read: when it began, its result, and its data (malloc'd) */
+	uint64_t last_since;
+	int last_rc;
+	char *json;
+	size_t len;
+	char etag[PRODUCT_ETAG_MAX];
+};
+
+uint64_t product_cache_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 json_t *product_json(const struct product *p)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)p->id, "name", p->name,
 			 "description", p->description, "image_url", p->image_url, "votes",
 			 (json_int_t)p->votes);
+}
+
+static char *dump(craft_arena *a, json_t *j, size_t *len)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!text)
+		craft_oom(0);
+	size_t n = strlen(text);
+	char *copy = craft_arena_strndup(a, text, n);
+	free(text);
+	if (len)
+		*len = n;
+	return copy;
+}
+
+char *product_render(craft_arena *a, const struct product *p, size_t *len)
+{
+	return dump(a, product_json(p), len);
 }
 
 static void distrust(struct product_cache *c)
@@ -43,45 +120,44 @@ static void distrust(struct product_cache *c)
 	}
 }
 
-/* Compare-and-set; `json` NULL writes a deletion marker. */
+static void new_token(struct product_cache *c, char out[PRODUCT_TOKEN_MAX])
+{
+	product_token_format(out, c->token_prefix, atomic_fetch_add(&c->token_seq, 1));
+}
+
+static int expect_integer(int rc, const redisReply *r)
+{
+	return rc == CRAFT_OK && (!r || r->type != REDIS_REPLY_INTEGER) ? CRAFT_EIO : rc;
+}
+
+/* Compare-and-set of one entry; `json` NULL writes a deletion marker. With
+ * `write` (a committed change) the list is invalidated in the same script. */
 static int cas(struct product_cache *c, craft_arena *a, const craft_span *s, long id,
-	       long long version, const char *json)
+	       long long version, const char *json, bool write)
 {
-	const char *argv[] = {craft_arena_sprintf(a, KEY_FMT, id),
-			      craft_arena_sprintf(a, "%lld", version), json ? json : "",
-			      craft_arena_sprintf(a, "%ld", c->ttl_s)};
+	char key[KEY_MAX], ver[24], ttl[24], token[PRODUCT_TOKEN_MAX];
+	product_key(key, sizeof(key), KEY_PREFIX, id);
+	snprintf(ver, sizeof(ver), "%lld", version);
+	snprintf(ttl, sizeof(ttl), "%ld", c->ttl_s);
 	redisReply *r = NULL;
-	int rc = craft_redis_eval(c->redis, a, s, &r, "product_cas", 1, 4, argv, NULL);
-	if (rc == CRAFT_OK && (!r || r->type != REDIS_REPLY_INTEGER))
-		rc = CRAFT_EIO;
-	return rc;
+	int rc;
+	if (write) {
+		new_token(c, token);
+		const char *argv[] = {key, LIST_KEY, ver, json ? json : "", ttl, token};
+		rc = craft_redis_eval(c->redis, a, s, &r, "product_write", 2, 6, argv, NULL);
+	} else {
+		const char *argv[] = {key, ver, json ? json : "", ttl};
+		rc = craft_redis_eval(c->redis, a, s, &r, "product_cas", 1, 4, argv, NULL);
+	}
+	return expect_integer(rc, r);
 }
 
-static char *encode(craft_arena *a, const struct product *p)
+/* Parse a view's JSON into fields; 0, or CRAFT_EIO. */
+int product_view_decode(craft_arena *a, const struct product_view *v, struct product *out)
 {
-	json_t *j = product_json(p);
-	char *text = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!text)
-		craft_oom(0);
-	char *copy = craft_arena_strdup(a, text);
-	free(text);
-	return copy;
-}
-
-/* Parse an entry; 1 product, 0 deletion marker, -1 malformed. */
-static int decode(craft_arena *a, const char *entry, size_t len, struct product *out)
-{
-	const char *bar = memchr(entry, '|', len);
-	if (!bar)
-		return -1;
-	out->version = strtoll(entry, NULL, 10);
-	size_t jlen = len - (size_t)(bar + 1 - entry);
-	if (jlen == 0)
-		return 0;
-	json_t *j = json_loadb(bar + 1, jlen, 0, NULL);
+	json_t *j = json_loadb(v->json, v->len, 0, NULL);
 	if (!j)
-		return -1;
+		return CRAFT_EIO;
 	json_int_t id = 0, votes = 0;
 	const char *name = NULL, *desc = NULL, *img = NULL;
 	int ok = json_unpack(j, "{s:I, s:s, s:s, s:s, s:I}", "id", &id, "name", &name,
@@ -89,42 +165,197 @@ static int decode(craft_arena *a, const char *entry, size_t len, struct product 
 	if (ok) {
 		out->id = (long)id;
 		out->votes = (long)votes;
+		out->version = v->version;
 		out->name = craft_arena_strdup(a, name);
 		out->description = craft_arena_strdup(a, desc);
 		out->image_url = craft_arena_strdup(a, img);
 	}
 	json_decref(j);
-	return ok ? 1 : -1;
+	return ok ? CRAFT_OK : CRAFT_EIO;
+}
+
+/* A Redis call on the read path: 0 to use the reply, else trust is gone. */
+static bool read_ok(struct product_cache *c, int rc)
+{
+	if (rc == CRAFT_OK && craft_redis_server_epoch(c->redis) != atomic_load(&c->epoch_seen)) {
+		distrust(c); /* Redis restarted since the last repair pass */
+		return false;
+	}
+	if (rc != CRAFT_OK) {
+		distrust(c);
+		return false;
+	}
+	return true;
 }
 
 int product_cache_get(struct product_cache *c, craft_arena *a, const craft_span *s, long id,
-		      struct product *out)
+		      struct product_view *out)
 {
 	if (atomic_load(&c->trusted)) {
-		const char *argv[] = {"GET", craft_arena_sprintf(a, KEY_FMT, id)};
+		char key[KEY_MAX];
+		product_key(key, sizeof(key), KEY_PREFIX, id);
+		const char *argv[] = {"GET", key};
 		redisReply *r = NULL;
 		int rc = craft_redis_command(c->redis, a, s, &r, 2, argv, NULL);
-		if (rc == CRAFT_OK &&
-		    craft_redis_server_epoch(c->redis) != atomic_load(&c->epoch_seen)) {
-			distrust(c); /* Redis restarted since the last repair pass */
-		} else if (rc == CRAFT_OK && r->type == REDIS_REPLY_STRING) {
-			int d = decode(a, r->str, r->len, out);
-			if (d >= 0) {
-				atomic_fetch_add(&c->hits, 1);
-				return d == 1 ? CRAFT_OK : CRAFT_ENOTFOUND;
-			}
-		} else if (rc != CRAFT_OK) {
-			distrust(c);
+		if (read_ok(c, rc) && r->type == REDIS_REPLY_STRING &&
+		    product_entry_item(r->str, r->len, &out->version, &out->json, &out->len) == 0) {
+			atomic_fetch_add(&c->hits, 1);
+			return out->len ? CRAFT_OK : CRAFT_ENOTFOUND;
 		}
 		atomic_fetch_add(&c->misses, 1);
 	} else {
 		atomic_fetch_add(&c->bypassed, 1);
 	}
-	int rc = store_get(c->pg, a, s, id, out);
-	if (rc == CRAFT_OK && cas(c, a, s, id, out->version, encode(a, out)) != CRAFT_OK)
+	struct product p;
+	int rc = store_get(c->pg, a, s, id, &p);
+	if (rc)
+		return rc;
+	char *json = product_render(a, &p, &out->len);
+	out->json = json;
+	out->version = p.version;
+	if (cas(c, a, s, id, p.version, json, false) != CRAFT_OK)
 		distrust(c); /* a failed fill leaves nothing stale: no repair needed */
+	return CRAFT_OK;
+}
+
+/* ---- the list ---- */
+
+/* Read the list from PostgreSQL and render it (bytes and ETag). */
+static int list_from_db(struct product_cache *c, craft_arena *a, const craft_span *s,
+			struct product_list_view *out)
+{
+	struct product *items = NULL;
+	size_t n = 0;
+	int rc = store_list(c->pg, a, s, &items, &n);
+	if (rc)
+		return rc;
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, product_json(&items[i]));
+	out->json = dump(a, list, &out->len);
+	product_etag_list(out->etag, items, n);
+	atomic_fetch_add(&c->list_fills, 1);
+	return CRAFT_OK;
+}
+
+/* The list from PostgreSQL, through the single flight: a read that began
+ * after `started_ns` is reused, else this caller reads (one at a time). */
+static int list_shared(struct product_cache *c, craft_arena *a, const craft_span *s,
+		       uint64_t started_ns, struct product_list_view *out)
+{
+	struct product_list_flight *f = c->flight;
+	pthread_mutex_lock(&f->lock);
+	for (;;) {
+		if (f->completed && f->last_since > started_ns) {
+			int rc = f->last_rc;
+			if (rc == CRAFT_OK) {
+				char *copy = craft_arena_alloc(a, f->len ? f->len : 1);
+				memcpy(copy, f->json, f->len);
+				out->json = copy;
+				out->len = f->len;
+				memcpy(out->etag, f->etag, sizeof(out->etag));
+				atomic_fetch_add(&c->list_shared, 1);
+			}
+			pthread_mutex_unlock(&f->lock);
+			return rc;
+		}
+		if (!f->running)
+			break;
+		unsigned long seen = f->completed;
+		while (f->running && f->completed == seen)
+			pthread_cond_wait(&f->done, &f->lock);
+	}
+	f->running = true;
+	uint64_t since = f->running_since = product_cache_now_ns();
+	pthread_mutex_unlock(&f->lock);
+
+	int rc = list_from_db(c, a, s, out);
+
+	pthread_mutex_lock(&f->lock);
+	f->running = false;
+	f->completed++;
+	f->last_since = since;
+	f->last_rc = rc;
+	if (rc == CRAFT_OK) {
+		char *keep = realloc(f->json, out->len ? out->len : 1);
+		if (!keep)
+			craft_oom(out->len);
+		memcpy(keep, out->json, out->len);
+		f->json = keep;
+		f->len = out->len;
+		memcpy(f->etag, out->etag, sizeof(f->etag));
+	}
+	pthread_cond_broadcast(&f->done);
+	pthread_mutex_unlock(&f->lock);
 	return rc;
 }
+
+/* Read the list entry (creating an invalid one when missing). 0 with a
+ * parsed entry, else Redis failed or the entry is malformed. */
+static int list_entry(struct product_cache *c, craft_arena *a, const craft_span *s,
+		      struct product_list_entry *e)
+{
+	const char *get[] = {"GET", LIST_KEY};
+	redisReply *r = NULL;
+	int rc = craft_redis_command(c->redis, a, s, &r, 2, get, NULL);
+	if (!read_ok(c, rc))
+		return CRAFT_EIO;
+	if (r->type == REDIS_REPLY_NIL) {
+		char token[PRODUCT_TOKEN_MAX], ttl[24];
+		new_token(c, token);
+		snprintf(ttl, sizeof(ttl), "%ld", c->ttl_s);
+		const char *argv[] = {LIST_KEY, token, ttl};
+		r = NULL;
+		rc = craft_redis_eval(c->redis, a, s, &r, "product_list_open", 1, 3, argv, NULL);
+		if (!read_ok(c, rc))
+			return CRAFT_EIO;
+	}
+	if (r->type != REDIS_REPLY_STRING || product_entry_list(r->str, r->len, e) != 0)
+		return CRAFT_EIO;
+	return CRAFT_OK;
+}
+
+int product_cache_list(struct product_cache *c, craft_arena *a, const craft_span *s,
+		       uint64_t started_ns, struct product_list_view *out)
+{
+	struct product_list_entry e;
+	bool have_gen = false;
+	if (atomic_load(&c->trusted)) {
+		if (list_entry(c, a, s, &e) == CRAFT_OK) {
+			if (e.valid) {
+				memcpy(out->etag, e.etag, e.etag_len);
+				out->etag[e.etag_len] = '\0';
+				out->json = e.json;
+				out->len = e.json_len;
+				atomic_fetch_add(&c->list_hits, 1);
+				return CRAFT_OK;
+			}
+			have_gen = true;
+		}
+		atomic_fetch_add(&c->list_misses, 1);
+	} else {
+		atomic_fetch_add(&c->bypassed, 1);
+	}
+	/* The generation was read before PostgreSQL: a writer that commits
+	 * after this snapshot replaces it, and the fill below is refused. */
+	int rc = list_shared(c, a, s, started_ns, out);
+	if (rc || !have_gen)
+		return rc;
+	char gen[PRODUCT_TOKEN_MAX], ttl[24];
+	memcpy(gen, e.gen, e.gen_len);
+	gen[e.gen_len] = '\0';
+	snprintf(ttl, sizeof(ttl), "%ld", c->ttl_s);
+	const char *argv[] = {LIST_KEY, gen, out->etag, out->json, ttl};
+	const size_t argvlen[] = {sizeof(LIST_KEY) - 1, e.gen_len, strlen(out->etag), out->len,
+				  strlen(ttl)};
+	redisReply *r = NULL;
+	int frc = craft_redis_eval(c->redis, a, s, &r, "product_list_fill", 1, 5, argv, argvlen);
+	if (expect_integer(frc, r) != CRAFT_OK)
+		distrust(c); /* nothing stale was stored: no repair needed */
+	return CRAFT_OK;
+}
+
+/* ---- writers ---- */
 
 static void note_repair(struct product_cache *c, craft_arena *a, const craft_span *s, long id,
 			long long version)
@@ -139,15 +370,29 @@ static void note_repair(struct product_cache *c, craft_arena *a, const craft_spa
 void product_cache_put(struct product_cache *c, craft_arena *a, const craft_span *s,
 		       const struct product *p)
 {
-	if (cas(c, a, s, p->id, p->version, encode(a, p)) != CRAFT_OK)
+	if (cas(c, a, s, p->id, p->version, product_render(a, p, NULL), true) != CRAFT_OK)
 		note_repair(c, a, s, p->id, p->version);
 }
 
 void product_cache_deleted(struct product_cache *c, craft_arena *a, const craft_span *s, long id,
 			   long long version)
 {
-	if (cas(c, a, s, id, version, NULL) != CRAFT_OK)
+	if (cas(c, a, s, id, version, NULL, true) != CRAFT_OK)
 		note_repair(c, a, s, id, version);
+}
+
+/* Replace the list with a fresh generation: whatever was filled before is
+ * no longer served. */
+static int list_invalidate(struct product_cache *c, craft_arena *a)
+{
+	char token[PRODUCT_TOKEN_MAX], entry[PRODUCT_TOKEN_MAX + 1], ttl[24];
+	new_token(c, token);
+	snprintf(entry, sizeof(entry), "%s|", token);
+	snprintf(ttl, sizeof(ttl), "%ld", c->ttl_s);
+	const char *argv[] = {"SET", LIST_KEY, entry, "EX", ttl};
+	redisReply *r = NULL;
+	int rc = craft_redis_command(c->redis, a, NULL, &r, 5, argv, NULL);
+	return rc == CRAFT_OK && r && r->type == REDIS_REPLY_STATUS ? CRAFT_OK : CRAFT_EIO;
 }
 
 enum pass_result { PASS_OK, PASS_REDIS_DOWN, PASS_PG_DOWN };
@@ -159,8 +404,8 @@ static enum pass_result repair_one(struct product_cache *c, craft_arena *a, cons
 	int rc = store_get(c->pg, a, NULL, r->id, &p);
 	if (rc != CRAFT_OK && rc != CRAFT_ENOTFOUND)
 		return PASS_PG_DOWN;
-	rc = rc == CRAFT_OK ? cas(c, a, NULL, p.id, p.version, encode(a, &p))
-			    : cas(c, a, NULL, r->id, r->version, NULL);
+	rc = rc == CRAFT_OK ? cas(c, a, NULL, p.id, p.version, product_render(a, &p, NULL), false)
+			    : cas(c, a, NULL, r->id, r->version, NULL, false);
 	if (rc != CRAFT_OK)
 		return PASS_REDIS_DOWN;
 	if (store_repair_done(c->pg, a, NULL, r->id, r->version) != CRAFT_OK)
@@ -184,6 +429,11 @@ static enum pass_result repair_pass(struct product_cache *c, unsigned long *epoc
 		res = PASS_PG_DOWN;
 	for (size_t i = 0; res == PASS_OK && i < n; i++)
 		res = repair_one(c, a, &todo[i]);
+	/* Repaired rows, an untrusted cache or a new Redis instance: the list
+	 * may predate a change, so it gets a fresh generation. */
+	bool renew = n > 0 || !atomic_load(&c->trusted) || *epoch != atomic_load(&c->epoch_seen);
+	if (res == PASS_OK && renew && list_invalidate(c, a) != CRAFT_OK)
+		res = PASS_REDIS_DOWN;
 	craft_arena_free(a);
 	return res;
 }
@@ -232,6 +482,17 @@ int product_cache_start(struct product_cache *c, craft_redis_pool *redis, craft_
 	c->repair_interval_ms = repair_interval_ms;
 	atomic_init(&c->trusted, false);
 	atomic_init(&c->epoch_seen, 0);
+	atomic_init(&c->token_seq, 0);
+	unsigned char seed[8];
+	if (RAND_bytes(seed, sizeof(seed)) != 1)
+		return CRAFT_EIO;
+	for (size_t i = 0; i < sizeof(seed); i++)
+		snprintf(c->token_prefix + 2 * i, 3, "%02x", seed[i]);
+	c->flight = calloc(1, sizeof(*c->flight));
+	if (!c->flight)
+		craft_oom(sizeof(*c->flight));
+	pthread_mutex_init(&c->flight->lock, NULL);
+	pthread_cond_init(&c->flight->done, NULL);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	c->stopping = false;
@@ -247,4 +508,9 @@ void product_cache_stop(struct product_cache *c)
 	pthread_join(c->thread, NULL);
 	pthread_cond_destroy(&c->wake);
 	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->flight->done);
+	pthread_mutex_destroy(&c->flight->lock);
+	free(c->flight->json);
+	free(c->flight);
+	c->flight = NULL;
 }

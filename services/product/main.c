@@ -39,6 +39,10 @@ CACHE_COUNTER(cache_misses, misses)
 CACHE_COUNTER(cache_bypassed, bypassed)
 CACHE_COUNTER(cache_write_failures, write_failures)
 CACHE_COUNTER(cache_repaired, repaired)
+CACHE_COUNTER(list_hits, list_hits)
+CACHE_COUNTER(list_misses, list_misses)
+CACHE_COUNTER(list_fills, list_fills)
+CACHE_COUNTER(list_shared, list_shared)
 
 static double cache_trusted(void *ctx)
 {
@@ -61,6 +65,16 @@ static void add_metrics(struct product_app *app)
 				  cache_write_failures, c);
 	craft_metrics_add_counter(m, "craft_product_cache_repaired_total",
 				  "Cache entries rewritten by the repair pass", cache_repaired, c);
+	craft_metrics_add_counter(m, "craft_product_list_cache_hits_total",
+				  "Catalogue lists served from Redis", list_hits, c);
+	craft_metrics_add_counter(m, "craft_product_list_cache_misses_total",
+				  "Catalogue list reads that found no valid list in Redis",
+				  list_misses, c);
+	craft_metrics_add_counter(m, "craft_product_list_reads_total",
+				  "Catalogue lists read from PostgreSQL", list_fills, c);
+	craft_metrics_add_counter(m, "craft_product_list_shared_total",
+				  "Catalogue list requests answered by another request's read",
+				  list_shared, c);
 	craft_metrics_add_gauge(m, "craft_product_cache_trusted",
 				"1 while this replica reads from the cache", cache_trusted, c);
 }

@@ -79,29 +79,37 @@ static const struct product_caller *caller_of(craft_req *req)
 
 /* ---- catalogue ---- */
 
+/* 304 when the caller holds `etag`, else 200 with the bytes as they are. */
+static void reply_cached(craft_req *req, const char *etag, const char *json, size_t len)
+{
+	if (craft_req_etag_matches(req, etag)) {
+		craft_reply_not_modified(req, etag);
+		return;
+	}
+	craft_reply_header(req, "ETag", etag);
+	craft_reply(req, 200, "application/json", json, len);
+}
+
 static void list_products(craft_req *req)
 {
 	struct product_app *app = req->app;
-	struct product *items = NULL;
-	size_t n = 0;
-	int rc = store_list(app->pg, req->arena, req->span, &items, &n);
+	uint64_t started = product_cache_now_ns();
+	struct product_list_view v;
+	int rc = product_cache_list(&app->cache, req->arena, req->span, started, &v);
 	if (rc) {
 		craft_service_reply_db_error(req, rc);
 		return;
 	}
-	json_t *list = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, product_json(&items[i]));
-	craft_reply_json(req, 200, list);
+	reply_cached(req, v.etag, v.json, v.len);
 }
 
 /* Parse the id and load the product (cache first), or reply. */
-static int load_product(craft_req *req, long *id, struct product *p)
+static int load_product(craft_req *req, long *id, struct product_view *v)
 {
 	struct product_app *app = req->app;
 	if (craft_req_param_id(req, "id", id))
 		return CRAFT_EINVAL;
-	int rc = product_cache_get(&app->cache, req->arena, req->span, *id, p);
+	int rc = product_cache_get(&app->cache, req->arena, req->span, *id, v);
 	if (rc == CRAFT_ENOTFOUND)
 		reply_not_found(req, *id);
 	else if (rc)
@@ -112,10 +120,12 @@ static int load_product(craft_req *req, long *id, struct product *p)
 static void get_product(craft_req *req)
 {
 	long id;
-	struct product p;
-	if (load_product(req, &id, &p))
+	struct product_view v;
+	if (load_product(req, &id, &v))
 		return;
-	craft_reply_json(req, 200, product_json(&p));
+	char etag[PRODUCT_ETAG_MAX];
+	product_etag_item(etag, v.version);
+	reply_cached(req, etag, v.json, v.len);
 }
 
 /* ---- votes ---- */
@@ -124,9 +134,14 @@ static void get_votes(craft_req *req)
 {
 	struct product_app *app = req->app;
 	long id;
+	struct product_view v;
 	struct product p;
-	if (load_product(req, &id, &p))
+	if (load_product(req, &id, &v))
 		return;
+	if (product_view_decode(req->arena, &v, &p)) {
+		craft_reply_error(req, 500, "Internal server error");
+		return;
+	}
 	json_t *body =
 	    json_pack("{s:I, s:I}", "origami_id", (json_int_t)id, "votes", (json_int_t)p.votes);
 	struct product_caller caller;
