@@ -46,7 +46,8 @@ void craft_traceparent_format(const craft_trace_ctx *ctx, char out[CRAFT_TRACEPA
  * Returns 0 or CRAFT_EINVAL. */
 int craft_tracestate_parse(const char *value, size_t len, craft_trace_ctx *ctx);
 
-/* Fill with random non-zero ids from a CSPRNG. */
+/* Fill with random non-zero ids (a per-thread generator seeded from the
+ * CSPRNG: unique and unpredictable, not secret). */
 void craft_trace_new_trace_id(uint8_t id[16]);
 void craft_trace_new_span_id(uint8_t id[8]);
 
