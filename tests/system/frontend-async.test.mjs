@@ -97,6 +97,17 @@ describe('frontend: pages gathered without holding a server thread', () => {
     await Promise.all(voters.map((t) => vote(id, t, 'DELETE')));
   });
 
+  test('an unchanged catalogue costs a 304, not a fetch and a parse', async () => {
+    await page('/');
+    const sent0 = await metric('craft_frontend_catalogue_revalidations_total');
+    const same0 = await metric('craft_frontend_catalogue_not_modified_total');
+    const fetched0 = await metric('craft_frontend_catalogue_fetched_total');
+    for (let i = 0; i < 5; i++) await page('/');
+    assert.ok((await metric('craft_frontend_catalogue_revalidations_total')) >= sent0 + 5, 'revalidated on every view');
+    assert.ok((await metric('craft_frontend_catalogue_not_modified_total')) >= same0 + 5);
+    assert.equal(await metric('craft_frontend_catalogue_fetched_total'), fetched0);
+  });
+
   test('a frozen backend delays only the sections that need it; no page fails', async () => {
     const pid = pidOf('recommendation');
     process.kill(pid, 'SIGSTOP');
