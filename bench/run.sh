@@ -720,7 +720,8 @@ git_commit() {
 		printf 'unknown\n'
 		return 0
 	}
-	[[ -z $(GIT_OPTIONAL_LOCKS=0 git -C "$REPO" status --porcelain 2>/dev/null) ]] ||
+	# The run's own dated reports in bench/results are not changes to the code measured.
+	[[ -z $(GIT_OPTIONAL_LOCKS=0 git -C "$REPO" status --porcelain -- . ':(exclude)bench/results' 2>/dev/null) ]] ||
 		dirty=' (with uncommitted changes)'
 	printf '%s%s\n' "$commit" "$dirty"
 }
