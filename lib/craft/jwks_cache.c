@@ -11,10 +11,23 @@
 #include <string.h>
 #include <time.h>
 
+#define VERIFIED_SLOTS     1024u /* tokens remembered as verified */
+#define VERIFIED_STRIPES   16u
+#define VERIFIED_TOKEN_MAX 2048u /* longer tokens are always verified in full */
+
 /* A key set shared by readers; freed when the last reference goes. */
 struct keyset {
 	craft_jwks *jwks;
 	atomic_int refs;
+	uint64_t generation; /* unique per installed set */
+};
+
+/* A token that passed every check against one key set, and its claims. */
+struct verified {
+	char *token; /* NULL: empty slot */
+	size_t len;
+	uint64_t generation;
+	struct craft_jwt_claims claims; /* owns one reference to the payload */
 };
 
 struct craft_jwks_cache {
@@ -24,7 +37,11 @@ struct craft_jwks_cache {
 	struct keyset *current;
 	uint64_t last_fetch_ms;
 	unsigned long fetches, failures, kid_fetches;
+	uint64_t generations;       /* key sets installed */
 	pthread_mutex_t fetch_lock; /* single flight */
+	struct verified *verified;  /* VERIFIED_SLOTS, striped locks below */
+	pthread_mutex_t verified_lock[VERIFIED_STRIPES];
+	atomic_ulong verified_hits;
 	pthread_mutex_t stop_lock;
 	pthread_cond_t stop_cond;
 	bool stopping;
@@ -85,6 +102,7 @@ static int fetch(craft_jwks_cache *c, const craft_span *parent)
 		struct keyset *k = craft_xcalloc(1, sizeof(*k));
 		k->jwks = set;
 		atomic_init(&k->refs, 1);
+		k->generation = ++c->generations;
 		old = c->current;
 		c->current = k;
 	} else {
@@ -141,6 +159,9 @@ int craft_jwks_cache_new(const struct craft_jwks_cache_options *opts, craft_jwks
 		c->o.timeout_ms = 2000;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->fetch_lock, NULL);
+	c->verified = craft_xcalloc(VERIFIED_SLOTS, sizeof(*c->verified));
+	for (unsigned i = 0; i < VERIFIED_STRIPES; i++)
+		pthread_mutex_init(&c->verified_lock[i], NULL);
 	pthread_mutex_init(&c->stop_lock, NULL);
 	pthread_cond_init(&c->stop_cond, NULL);
 	if (pthread_create(&c->thread, NULL, refresher, c) != 0) {
@@ -164,6 +185,13 @@ void craft_jwks_cache_free(craft_jwks_cache *c)
 	if (running)
 		pthread_join(c->thread, NULL);
 	keyset_release(c->current);
+	for (unsigned i = 0; i < VERIFIED_SLOTS; i++) {
+		free(c->verified[i].token);
+		craft_jwt_claims_cleanup(&c->verified[i].claims);
+	}
+	free(c->verified);
+	for (unsigned i = 0; i < VERIFIED_STRIPES; i++)
+		pthread_mutex_destroy(&c->verified_lock[i]);
 	pthread_cond_destroy(&c->stop_cond);
 	pthread_mutex_destroy(&c->stop_lock);
 	pthread_mutex_destroy(&c->fetch_lock);
@@ -182,6 +210,64 @@ bool craft_jwks_cache_ready(craft_jwks_cache *c)
 	return ready;
 }
 
+/* ---- tokens already verified ----
+ *
+ * An RS256 check costs far more than serving most requests, and a session
+ * sends the same token many times. A token that passed every check against
+ * key set G is remembered with its claims; the same bytes are accepted again
+ * without the RSA work only while G is still the current set and the token
+ * has not expired (no leeway: near its end it is checked in full again).
+ * The slot is chosen by a hash of the token but the whole token is compared,
+ * so a collision can only cost a full check, never accept another token. */
+
+static uint64_t token_hash(const char *token, size_t len)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)token[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static bool remembered(craft_jwks_cache *c, const struct keyset *k, const char *token, size_t len,
+		       uint64_t h, struct craft_jwt_claims *out)
+{
+	struct verified *v = &c->verified[h % VERIFIED_SLOTS];
+	pthread_mutex_t *mu = &c->verified_lock[h % VERIFIED_STRIPES];
+	bool hit = false;
+	pthread_mutex_lock(mu);
+	if (v->token && v->len == len && v->generation == k->generation &&
+	    (long long)time(NULL) < v->claims.exp && memcmp(v->token, token, len) == 0) {
+		*out = v->claims;
+		json_incref(out->payload);
+		hit = true;
+	}
+	pthread_mutex_unlock(mu);
+	if (hit)
+		atomic_fetch_add_explicit(&c->verified_hits, 1, memory_order_relaxed);
+	return hit;
+}
+
+static void remember(craft_jwks_cache *c, const struct keyset *k, const char *token, size_t len,
+		     uint64_t h, const struct craft_jwt_claims *claims)
+{
+	struct verified *v = &c->verified[h % VERIFIED_SLOTS];
+	pthread_mutex_t *mu = &c->verified_lock[h % VERIFIED_STRIPES];
+	char *copy = craft_xmalloc(len);
+	memcpy(copy, token, len);
+	struct craft_jwt_claims keep = *claims;
+	json_incref(keep.payload);
+	pthread_mutex_lock(mu);
+	char *old_token = v->token;
+	struct craft_jwt_claims old = v->claims;
+	*v = (struct verified){
+	    .token = copy, .len = len, .generation = k->generation, .claims = keep};
+	pthread_mutex_unlock(mu);
+	free(old_token);
+	craft_jwt_claims_cleanup(&old);
+}
+
 static int verify_with(craft_jwks_cache *c, const char *token, size_t len,
 		       struct craft_jwt_claims *claims, const char **reason)
 {
@@ -190,7 +276,16 @@ static int verify_with(craft_jwks_cache *c, const char *token, size_t len,
 		*reason = "no signing keys available yet";
 		return CRAFT_EUNAVAIL;
 	}
+	bool keep = len > 0 && len <= VERIFIED_TOKEN_MAX;
+	uint64_t h = keep ? token_hash(token, len) : 0;
+	if (keep && remembered(c, k, token, len, h, claims)) {
+		*reason = "valid";
+		keyset_release(k);
+		return CRAFT_OK;
+	}
 	int rc = craft_jwt_verify(k->jwks, token, len, &c->o.verify, claims, reason);
+	if (rc == CRAFT_OK && keep)
+		remember(c, k, token, len, h, claims);
 	keyset_release(k);
 	return rc;
 }
@@ -234,4 +329,5 @@ void craft_jwks_cache_stats(craft_jwks_cache *c, struct craft_jwks_cache_stats *
 	out->fetch_failures = c->failures;
 	out->unknown_kid_fetches = c->kid_fetches;
 	pthread_mutex_unlock(&c->lock);
+	out->verified_hits = atomic_load_explicit(&c->verified_hits, memory_order_relaxed);
 }

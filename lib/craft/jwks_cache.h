@@ -49,6 +49,7 @@ bool craft_jwks_cache_ready(craft_jwks_cache *cache);
 struct craft_jwks_cache_stats {
 	unsigned keys;
 	unsigned long fetches, fetch_failures, unknown_kid_fetches;
+	unsigned long verified_hits; /* tokens accepted as already verified */
 };
 void craft_jwks_cache_stats(craft_jwks_cache *cache, struct craft_jwks_cache_stats *out);
 

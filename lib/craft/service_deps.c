@@ -347,6 +347,13 @@ static double jwks_failures(void *ctx)
 	return (double)st.fetch_failures;
 }
 
+static double jwks_verified_hits(void *ctx)
+{
+	struct craft_jwks_cache_stats st;
+	craft_jwks_cache_stats(ctx, &st);
+	return (double)st.verified_hits;
+}
+
 int craft_service_open_jwks(struct craft_service *svc, struct craft_jwks_config *cfg,
 			    craft_httpc *http, craft_jwks_cache **out, char *err, size_t err_len)
 {
@@ -379,6 +386,10 @@ int craft_service_open_jwks(struct craft_service *svc, struct craft_jwks_config 
 				jwks_keys, *out);
 	craft_metrics_add_counter(svc->metrics, "craft_jwks_fetch_failures_total",
 				  "Failed JWK set fetches", jwks_failures, *out);
+	craft_metrics_add_counter(svc->metrics, "craft_jwks_verified_hits_total",
+				  "Tokens accepted again without the RSA check (same key set, "
+				  "not expired)",
+				  jwks_verified_hits, *out);
 	return CRAFT_OK;
 }
 
