@@ -320,8 +320,14 @@ int product_cache_list(struct product_cache *c, craft_arena *a, const craft_span
 {
 	struct product_list_entry e;
 	bool have_gen = false;
+	uint64_t since = started_ns;
 	if (atomic_load(&c->trusted)) {
 		if (list_entry(c, a, s, &e) == CRAFT_OK) {
+			/* A shared read must have begun after this generation was
+			 * read, not merely after the request began: one that began
+			 * before could miss a writer whose new generation is the
+			 * very one read here, and the fill would then succeed. */
+			since = product_cache_now_ns();
 			if (e.valid) {
 				memcpy(out->etag, e.etag, e.etag_len);
 				out->etag[e.etag_len] = '\0';
@@ -338,7 +344,7 @@ int product_cache_list(struct product_cache *c, craft_arena *a, const craft_span
 	}
 	/* The generation was read before PostgreSQL: a writer that commits
 	 * after this snapshot replaces it, and the fill below is refused. */
-	int rc = list_shared(c, a, s, started_ns, out);
+	int rc = list_shared(c, a, s, since, out);
 	if (rc || !have_gen)
 		return rc;
 	char gen[PRODUCT_TOKEN_MAX], ttl[24];

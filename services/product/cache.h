@@ -91,8 +91,9 @@ int product_view_decode(craft_arena *a, const struct product_view *v, struct pro
 /* Every product, ordered by id, with its ETag: from Redis when trusted and
  * valid, else from PostgreSQL (filling Redis when no writer intervened).
  * `started_ns` (CLOCK_MONOTONIC) is when the request began: a concurrent
- * read of PostgreSQL is shared only when it began later. Errors are
- * PostgreSQL's. */
+ * read of PostgreSQL is shared only when it began later, and when trusted
+ * only when it began after this call read the list's generation. Errors
+ * are PostgreSQL's. */
 int product_cache_list(struct product_cache *c, craft_arena *a, const craft_span *s,
 		       uint64_t started_ns, struct product_list_view *out);
 
