@@ -4,6 +4,7 @@
 #include "common.h"
 #include "log.h"
 #include "metrics.h"
+#include "workq.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -223,6 +224,36 @@ void craft_req_suspend(craft_req *req, craft_handler then)
 void craft_req_resume(craft_req *req)
 {
 	MHD_resume_connection(req->priv->conn);
+}
+
+struct offload {
+	craft_req *req;
+	craft_handler fn;
+};
+
+static void offload_done(craft_req *req)
+{
+	(void)req; /* the worker replied (check_replied catches a missing reply) */
+}
+
+static void offload_run(void *arg)
+{
+	struct offload *o = arg;
+	o->fn(o->req);
+	craft_req_resume(o->req);
+}
+
+void craft_req_offload(craft_req *req, struct craft_workq *queue, craft_handler fn)
+{
+	struct offload *o = craft_arena_alloc(req->arena, sizeof(*o));
+	o->req = req;
+	o->fn = fn;
+	craft_req_suspend(req, offload_done);
+	if (craft_workq_submit(queue, offload_run, o) != CRAFT_OK) {
+		craft_reply_header(req, "Retry-After", "1");
+		craft_reply_error(req, 503, "Server busy, try again shortly");
+		craft_req_resume(req);
+	}
 }
 
 /* After a handler or continuation: 500 if it neither replied nor suspended. */

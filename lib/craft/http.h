@@ -122,6 +122,15 @@ int craft_req_query_int(craft_req *req, const char *name, long min, long max, lo
  * thread. */
 void craft_req_suspend(craft_req *req, craft_handler then);
 
+/* Run fn(req) on a thread of `queue` (a craft_workq) instead of this server
+ * thread: for handlers that block (PostgreSQL), so that the server threads
+ * keep serving requests that do not. fn replies as a handler does (it may
+ * not suspend); the request is resumed when it returns. When the queue
+ * is full, 503 with Retry-After has been sent instead. Call from a handler
+ * or continuation, and return right after. */
+struct craft_workq;
+void craft_req_offload(craft_req *req, struct craft_workq *queue, craft_handler fn);
+
 /* Wake a suspended request; safe from any thread, exactly once per suspend.
  * The request must not be touched by the caller afterwards. */
 void craft_req_resume(craft_req *req);

@@ -18,6 +18,7 @@
 #include "craft/common.h"
 #include "craft/http.h"
 #include "craft/log.h"
+#include "craft/workq.h"
 
 static void hello(craft_req *req)
 {
@@ -92,7 +93,33 @@ static void tagged(craft_req *req)
 	craft_reply(req, 200, "text/plain", "seven", 5);
 }
 
+static craft_workq *blocking;
+
+static void slow_reply(craft_req *req)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 400 * 1000 * 1000};
+	nanosleep(&ts, NULL); /* a blocking call, on a worker thread */
+	craft_reply(req, 200, "text/plain", "slow", 4);
+}
+
+static void slow(craft_req *req)
+{
+	craft_req_offload(req, blocking, slow_reply);
+}
+
+static void forgetful(craft_req *req)
+{
+	(void)req; /* replies nothing: the server must answer 500 */
+}
+
+static void offload_forgetful(craft_req *req)
+{
+	craft_req_offload(req, blocking, forgetful);
+}
+
 static const struct craft_route routes[] = {
+    {.method = "GET", .pattern = "/slow", .handler = slow},
+    {.method = "GET", .pattern = "/forgetful", .handler = offload_forgetful},
     {.method = "GET", .pattern = "/tagged", .handler = tagged},
     {.method = "GET", .pattern = "/hello", .handler = hello},
     {.method = "GET", .pattern = "/items/{id}", .handler = item},
@@ -122,6 +149,8 @@ static int setup(void **state)
 	    .authorizer = admin_only,
 	};
 	char err[256];
+	if (craft_workq_new(8, 16, &blocking) != CRAFT_OK)
+		fail_msg("workq");
 	if (craft_server_start(&opts, &server, err, sizeof(err)) != CRAFT_OK)
 		fail_msg("server: %s", err);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%u", craft_server_port(server));
@@ -133,6 +162,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	craft_server_stop(server);
+	craft_workq_free(blocking);
 	curl_global_cleanup();
 	return 0;
 }
@@ -321,6 +351,59 @@ static void test_suspend_resume(void **state)
 	curl_easy_cleanup(c);
 }
 
+struct fetch {
+	const char *path;
+	long status;
+	struct timespec done;
+};
+
+static void *fetch_main(void *arg)
+{
+	struct fetch *f = arg;
+	CURL *c = curl_easy_init();
+	struct resp r;
+	request(c, "GET", f->path, NULL, NULL, NULL, &r);
+	f->status = r.status;
+	clock_gettime(CLOCK_MONOTONIC, &f->done);
+	craft_buf_cleanup(&r.body);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static void test_offload(void **state)
+{
+	(void)state;
+	/* Four blocking requests on a two-thread server: they run on the
+	 * workers, so a quick request sent after them is answered first. */
+	struct fetch slows[4], quick = {.path = "/hello"};
+	pthread_t t[5];
+	for (int i = 0; i < 4; i++) {
+		slows[i] = (struct fetch){.path = "/slow"};
+		pthread_create(&t[i], NULL, fetch_main, &slows[i]);
+	}
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	pthread_create(&t[4], NULL, fetch_main, &quick);
+	for (int i = 0; i < 5; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(quick.status, 200);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(slows[i].status, 200);
+		assert_true(before(&quick.done, &slows[i].done));
+	}
+	CURL *c = curl_easy_init();
+	struct resp r;
+	request(c, "GET", "/forgetful", NULL, NULL, NULL, &r);
+	assert_error(&r, 500, "/forgetful");
+	craft_buf_cleanup(&r.body);
+	curl_easy_cleanup(c);
+}
+
 static void test_roles(void **state)
 {
 	(void)state;
@@ -382,13 +465,10 @@ static void test_not_modified(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_etag_lists),
-	    cmocka_unit_test(test_not_modified),
-	    cmocka_unit_test(test_routes_and_errors),
-	    cmocka_unit_test(test_json_bodies),
-	    cmocka_unit_test(test_keep_alive),
-	    cmocka_unit_test(test_suspend_resume),
-	    cmocka_unit_test(test_roles),
+	    cmocka_unit_test(test_etag_lists),        cmocka_unit_test(test_not_modified),
+	    cmocka_unit_test(test_routes_and_errors), cmocka_unit_test(test_json_bodies),
+	    cmocka_unit_test(test_keep_alive),        cmocka_unit_test(test_suspend_resume),
+	    cmocka_unit_test(test_offload),           cmocka_unit_test(test_roles),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
