@@ -7,12 +7,15 @@
 #include "craft/pg.h"
 #include "craft/redis.h"
 #include "craft/service.h"
+#include "craft/workq.h"
 
 #include "cache.h"
 
 struct product_config {
 	long cache_ttl_s;
 	long repair_interval_ms;
+	long db_threads;
+	long db_queue;
 };
 
 struct product_app {
@@ -27,6 +30,7 @@ struct product_app {
 	craft_jwks_cache *jwks;
 	struct product_cache cache;
 	bool cache_started;
+	craft_workq *db_work; /* handlers that wait on PostgreSQL */
 };
 
 /* The caller's verified identity, set by the authorizer (req->auth). */

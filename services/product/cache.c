@@ -188,24 +188,40 @@ static bool read_ok(struct product_cache *c, int rc)
 	return true;
 }
 
+/* The entry from Redis: 0 / CRAFT_ENOTFOUND (a tombstone) when served,
+ * CRAFT_EUNAVAIL when PostgreSQL must answer (untrusted, missing, failed). */
+static int item_from_redis(struct product_cache *c, craft_arena *a, const craft_span *s, long id,
+			   struct product_view *out)
+{
+	if (!atomic_load(&c->trusted))
+		return CRAFT_EUNAVAIL;
+	char key[KEY_MAX];
+	product_key(key, sizeof(key), KEY_PREFIX, id);
+	const char *argv[] = {"GET", key};
+	redisReply *r = NULL;
+	int rc = craft_redis_command(c->redis, a, s, &r, 2, argv, NULL);
+	if (read_ok(c, rc) && r->type == REDIS_REPLY_STRING &&
+	    product_entry_item(r->str, r->len, &out->version, &out->json, &out->len) == 0) {
+		atomic_fetch_add(&c->hits, 1);
+		return out->len ? CRAFT_OK : CRAFT_ENOTFOUND;
+	}
+	return CRAFT_EUNAVAIL;
+}
+
+int product_cache_peek(struct product_cache *c, craft_arena *a, const craft_span *s, long id,
+		       struct product_view *out)
+{
+	return item_from_redis(c, a, s, id, out);
+}
+
 int product_cache_get(struct product_cache *c, craft_arena *a, const craft_span *s, long id,
 		      struct product_view *out)
 {
-	if (atomic_load(&c->trusted)) {
-		char key[KEY_MAX];
-		product_key(key, sizeof(key), KEY_PREFIX, id);
-		const char *argv[] = {"GET", key};
-		redisReply *r = NULL;
-		int rc = craft_redis_command(c->redis, a, s, &r, 2, argv, NULL);
-		if (read_ok(c, rc) && r->type == REDIS_REPLY_STRING &&
-		    product_entry_item(r->str, r->len, &out->version, &out->json, &out->len) == 0) {
-			atomic_fetch_add(&c->hits, 1);
-			return out->len ? CRAFT_OK : CRAFT_ENOTFOUND;
-		}
-		atomic_fetch_add(&c->misses, 1);
-	} else {
-		atomic_fetch_add(&c->bypassed, 1);
-	}
+	bool trusted = atomic_load(&c->trusted);
+	int hit = item_from_redis(c, a, s, id, out);
+	if (hit != CRAFT_EUNAVAIL)
+		return hit;
+	atomic_fetch_add(trusted ? &c->misses : &c->bypassed, 1);
 	struct product p;
 	int rc = store_get(c->pg, a, s, id, &p);
 	if (rc)
@@ -312,6 +328,26 @@ static int list_entry(struct product_cache *c, craft_arena *a, const craft_span 
 	}
 	if (r->type != REDIS_REPLY_STRING || product_entry_list(r->str, r->len, e) != 0)
 		return CRAFT_EIO;
+	return CRAFT_OK;
+}
+
+int product_cache_list_peek(struct product_cache *c, craft_arena *a, const craft_span *s,
+			    struct product_list_view *out)
+{
+	if (!atomic_load(&c->trusted))
+		return CRAFT_EUNAVAIL;
+	const char *get[] = {"GET", LIST_KEY};
+	redisReply *r = NULL;
+	struct product_list_entry e;
+	int rc = craft_redis_command(c->redis, a, s, &r, 2, get, NULL);
+	if (!read_ok(c, rc) || r->type != REDIS_REPLY_STRING ||
+	    product_entry_list(r->str, r->len, &e) != 0 || !e.valid)
+		return CRAFT_EUNAVAIL;
+	memcpy(out->etag, e.etag, e.etag_len);
+	out->etag[e.etag_len] = '\0';
+	out->json = e.json;
+	out->len = e.json_len;
+	atomic_fetch_add(&c->list_hits, 1);
 	return CRAFT_OK;
 }
 

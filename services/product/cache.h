@@ -88,6 +88,16 @@ int product_cache_get(struct product_cache *c, craft_arena *a, const craft_span 
  * CRAFT_EIO when the bytes are not a product. */
 int product_view_decode(craft_arena *a, const struct product_view *v, struct product *out);
 
+/* From Redis alone, without blocking on PostgreSQL: one product (as
+ * product_cache_get) and the list (as product_cache_list below). 0 (and
+ * CRAFT_ENOTFOUND for a deleted product) when the cache answered,
+ * CRAFT_EUNAVAIL when only the calls above can (untrusted cache, missing or
+ * invalid entry, Redis failing). */
+int product_cache_peek(struct product_cache *c, craft_arena *a, const craft_span *s, long id,
+		       struct product_view *out);
+int product_cache_list_peek(struct product_cache *c, craft_arena *a, const craft_span *s,
+			    struct product_list_view *out);
+
 /* Every product, ordered by id, with its ETag: from Redis when trusted and
  * valid, else from PostgreSQL (filling Redis when no writer intervened).
  * `started_ns` (CLOCK_MONOTONIC) is when the request began: a concurrent

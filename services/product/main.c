@@ -27,6 +27,20 @@ static const struct craft_config_field product_fields[] = {
      .max = 60000,
      .offset = FIELD(repair_interval_ms),
      .help = "how often pending cache repairs are looked for"},
+    {.name = "DB_THREADS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "0",
+     .min = 0,
+     .max = 256,
+     .offset = FIELD(db_threads),
+     .help = "threads for requests that wait on PostgreSQL; 0 = PG_POOL_SIZE"},
+    {.name = "DB_QUEUE",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "4096",
+     .min = 1,
+     .max = 100000,
+     .offset = FIELD(db_queue),
+     .help = "requests waiting for those threads before 503"},
 };
 
 #define CACHE_COUNTER(fn, member)                                                                  \
@@ -108,6 +122,13 @@ static int setup(void *ctx, char *err, size_t err_len)
 		return rc;
 	}
 	app->cache_started = true;
+	struct craft_pg_stats pg;
+	craft_pg_pool_stats(app->pg, &pg);
+	unsigned threads = (unsigned)(c->db_threads ? c->db_threads : pg.size);
+	if ((rc = craft_workq_new(threads, (unsigned)c->db_queue, &app->db_work))) {
+		snprintf(err, err_len, "cannot start the database workers");
+		return rc;
+	}
 	add_metrics(app);
 	return CRAFT_OK;
 }
@@ -115,6 +136,7 @@ static int setup(void *ctx, char *err, size_t err_len)
 static void teardown(void *ctx)
 {
 	struct product_app *app = ctx;
+	craft_workq_free(app->db_work); /* the server has drained: nothing is queued */
 	if (app->cache_started)
 		product_cache_stop(&app->cache);
 	if (app->jwks)

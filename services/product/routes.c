@@ -90,7 +90,15 @@ static void reply_cached(craft_req *req, const char *etag, const char *json, siz
 	craft_reply(req, 200, "application/json", json, len);
 }
 
-static void list_products(craft_req *req)
+/* Handlers that may block on PostgreSQL run on the database workers, so
+ * that the server threads keep answering from the cache meanwhile. */
+static void offload(craft_req *req, craft_handler fn)
+{
+	struct product_app *app = req->app;
+	craft_req_offload(req, app->db_work, fn);
+}
+
+static void list_products_db(craft_req *req)
 {
 	struct product_app *app = req->app;
 	uint64_t started = product_cache_now_ns();
@@ -101,6 +109,16 @@ static void list_products(craft_req *req)
 		return;
 	}
 	reply_cached(req, v.etag, v.json, v.len);
+}
+
+static void list_products(craft_req *req)
+{
+	struct product_app *app = req->app;
+	struct product_list_view v;
+	if (product_cache_list_peek(&app->cache, req->arena, req->span, &v) == CRAFT_OK)
+		reply_cached(req, v.etag, v.json, v.len);
+	else
+		offload(req, list_products_db);
 }
 
 /* Parse the id and load the product (cache first), or reply. */
@@ -117,20 +135,41 @@ static int load_product(craft_req *req, long *id, struct product_view *v)
 	return rc;
 }
 
-static void get_product(craft_req *req)
+static void reply_product(craft_req *req, const struct product_view *v)
+{
+	char etag[PRODUCT_ETAG_MAX];
+	product_etag_item(etag, v->version);
+	reply_cached(req, etag, v->json, v->len);
+}
+
+static void get_product_db(craft_req *req)
 {
 	long id;
 	struct product_view v;
 	if (load_product(req, &id, &v))
 		return;
-	char etag[PRODUCT_ETAG_MAX];
-	product_etag_item(etag, v.version);
-	reply_cached(req, etag, v.json, v.len);
+	reply_product(req, &v);
+}
+
+static void get_product(craft_req *req)
+{
+	struct product_app *app = req->app;
+	long id;
+	struct product_view v;
+	if (craft_req_param_id(req, "id", &id))
+		return;
+	int rc = product_cache_peek(&app->cache, req->arena, req->span, id, &v);
+	if (rc == CRAFT_OK)
+		reply_product(req, &v);
+	else if (rc == CRAFT_ENOTFOUND)
+		reply_not_found(req, id);
+	else
+		offload(req, get_product_db);
 }
 
 /* ---- votes ---- */
 
-static void get_votes(craft_req *req)
+static void get_votes_db(craft_req *req)
 {
 	struct product_app *app = req->app;
 	long id;
@@ -161,7 +200,27 @@ static void get_votes(craft_req *req)
 	craft_reply_json(req, 200, body);
 }
 
-static void my_votes(craft_req *req)
+/* Without a token and with the product cached, no PostgreSQL is needed. */
+static void get_votes(craft_req *req)
+{
+	struct product_app *app = req->app;
+	long id;
+	struct product_view v;
+	struct product p;
+	if (craft_req_header(req, "Authorization") || craft_req_param_id(req, "id", &id) ||
+	    product_cache_peek(&app->cache, req->arena, req->span, id, &v) != CRAFT_OK ||
+	    product_view_decode(req->arena, &v, &p) != CRAFT_OK) {
+		if (!craft_req_replied(req))
+			offload(req, get_votes_db);
+		return;
+	}
+	craft_reply_header(req, "Cache-Control", "no-store");
+	craft_reply_json(
+	    req, 200,
+	    json_pack("{s:I, s:I}", "origami_id", (json_int_t)id, "votes", (json_int_t)p.votes));
+}
+
+static void my_votes_db(craft_req *req)
 {
 	struct product_app *app = req->app;
 	const struct product_caller *caller = caller_of(req);
@@ -210,14 +269,29 @@ static void change_vote(craft_req *req, bool add)
 				   message, "voted", add));
 }
 
-static void vote(craft_req *req)
+static void vote_db(craft_req *req)
 {
 	change_vote(req, true);
 }
 
-static void unvote(craft_req *req)
+static void unvote_db(craft_req *req)
 {
 	change_vote(req, false);
+}
+
+static void vote(craft_req *req)
+{
+	offload(req, vote_db);
+}
+
+static void unvote(craft_req *req)
+{
+	offload(req, unvote_db);
+}
+
+static void my_votes(craft_req *req)
+{
+	offload(req, my_votes_db);
 }
 
 /* ---- administration ---- */
@@ -271,7 +345,7 @@ static int read_fields(craft_req *req, bool require_name, struct product_fields 
 	return CRAFT_OK;
 }
 
-static void create_product(craft_req *req)
+static void create_product_db(craft_req *req)
 {
 	struct product_app *app = req->app;
 	struct product_fields f;
@@ -293,7 +367,7 @@ static void create_product(craft_req *req)
 	craft_reply_json(req, 201, product_json(&p));
 }
 
-static void update_product(craft_req *req)
+static void update_product_db(craft_req *req)
 {
 	struct product_app *app = req->app;
 	long id;
@@ -317,7 +391,7 @@ static void update_product(craft_req *req)
 	craft_reply_json(req, 200, product_json(&p));
 }
 
-static void delete_product(craft_req *req)
+static void delete_product_db(craft_req *req)
 {
 	struct product_app *app = req->app;
 	long id;
@@ -338,6 +412,21 @@ static void delete_product(craft_req *req)
 		  "by", caller_of(req)->username);
 	craft_reply_json(
 	    req, 200, json_pack("{s:s, s:I}", "message", "Product deleted", "id", (json_int_t)id));
+}
+
+static void create_product(craft_req *req)
+{
+	offload(req, create_product_db);
+}
+
+static void update_product(craft_req *req)
+{
+	offload(req, update_product_db);
+}
+
+static void delete_product(craft_req *req)
+{
+	offload(req, delete_product_db);
 }
 
 static void system_info(craft_req *req)
