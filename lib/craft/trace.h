@@ -46,8 +46,8 @@ void craft_traceparent_format(const craft_trace_ctx *ctx, char out[CRAFT_TRACEPA
  * Returns 0 or CRAFT_EINVAL. */
 int craft_tracestate_parse(const char *value, size_t len, craft_trace_ctx *ctx);
 
-/* Fill with random non-zero ids (a per-thread generator seeded from the
- * CSPRNG: unique and unpredictable, not secret). */
+/* Fill with random non-zero ids from the CSPRNG (drawn a block at a time
+ * into a per-thread pool; a forked child drops its inherited pool). */
 void craft_trace_new_trace_id(uint8_t id[16]);
 void craft_trace_new_span_id(uint8_t id[8]);
 
