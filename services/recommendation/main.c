@@ -3,20 +3,26 @@
 
 #include "craft/common.h"
 
+#include <stdio.h>
+
 static int setup(void *ctx, char *err, size_t err_len)
 {
 	struct reco_app *app = ctx;
-	reco_daily_init(&app->daily);
-	return craft_service_open_db(&app->svc, &app->db, reco_store_stmts, reco_store_nstmts,
-				     &app->pg, err, err_len);
+	int rc = craft_service_open_db(&app->svc, &app->db, reco_store_stmts, reco_store_nstmts,
+				       &app->pg, err, err_len);
+	if (rc)
+		return rc;
+	if ((rc = reco_daily_start(&app->daily, app->pg)))
+		snprintf(err, err_len, "cannot start the origami of the day reader");
+	return rc;
 }
 
 static void teardown(void *ctx)
 {
 	struct reco_app *app = ctx;
+	reco_daily_stop(&app->daily); /* the server has stopped: nobody waits any more */
 	if (app->pg)
 		craft_service_close_db(&app->db, app->pg);
-	reco_daily_cleanup(&app->daily);
 }
 
 int main(void)

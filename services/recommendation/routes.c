@@ -17,20 +17,54 @@ static json_t *product_json(const struct reco_product *p)
 			 (json_int_t)p->votes);
 }
 
+/* ---- GET /api/origami-of-the-day ---- */
+
+struct daily_wait {
+	struct reco_daily_waiter waiter;
+	craft_req *req;
+	struct reco_daily_answer *answer; /* our reference, once done */
+};
+
+/* On the daily reader's thread: keep the answer and wake the request. */
+static void daily_done(void *arg, struct reco_daily_answer *answer)
+{
+	struct daily_wait *dw = arg;
+	dw->answer = answer;
+	craft_req_resume(dw->req);
+}
+
+static void daily_reply(craft_req *req)
+{
+	struct daily_wait *dw = req->state;
+	const struct reco_daily_answer *a = dw->answer;
+	if (a->result == CRAFT_ENOTFOUND) {
+		craft_reply_error(req, 404, "No origami in the catalogue");
+	} else if (a->result) {
+		craft_service_reply_db_error(req, a->result);
+	} else if (craft_req_etag_matches(req, a->etag)) {
+		craft_reply_not_modified(req, a->etag);
+	} else {
+		craft_reply_header(req, "ETag", a->etag);
+		craft_reply(req, 200, "application/json", a->body, a->body_len);
+	}
+	reco_daily_answer_release(dw->answer); /* the reply holds copies */
+	dw->answer = NULL;
+}
+
+/* Parked until a read of the row that starts after this request arrived, so
+ * a vote acknowledged before it is always in the answer (daily.h). The
+ * server thread is free meanwhile. */
 static void origami_of_the_day(craft_req *req)
 {
 	struct reco_app *app = req->app;
-	struct reco_product p;
-	int rc = reco_daily_get(&app->daily, app->pg, req->arena, req->span, time(NULL), &p);
-	if (rc == CRAFT_ENOTFOUND) {
-		craft_reply_error(req, 404, "No origami in the catalogue");
-		return;
-	}
-	if (rc) {
-		craft_service_reply_db_error(req, rc);
-		return;
-	}
-	craft_reply_json(req, 200, product_json(&p));
+	struct daily_wait *dw = craft_arena_calloc(req->arena, 1, sizeof(*dw));
+	dw->waiter.span = req->span;
+	dw->waiter.done = daily_done;
+	dw->waiter.arg = dw;
+	dw->req = req;
+	req->state = dw;
+	craft_req_suspend(req, daily_reply);
+	reco_daily_wait(&app->daily, &dw->waiter);
 }
 
 static void recommendations(craft_req *req)

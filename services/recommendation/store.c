@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define COLUMNS "id, name, description, image_url, votes"
+#define COLUMNS "id, name, description, image_url, votes, version"
 
 const struct craft_pg_stmt reco_store_stmts[] = {
     {.name = "reco_top",
@@ -33,6 +33,7 @@ static void row_to_product(const PGresult *res, int row, struct reco_product *p)
 	p->description = PQgetvalue(res, row, 2);
 	p->image_url = PQgetvalue(res, row, 3);
 	p->votes = strtol(PQgetvalue(res, row, 4), NULL, 10);
+	p->version = strtoll(PQgetvalue(res, row, 5), NULL, 10);
 }
 
 int reco_store_top(craft_pg_pool *pg, craft_arena *arena, const craft_span *span, long limit,

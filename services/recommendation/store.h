@@ -15,6 +15,7 @@ struct reco_product {
 	const char *description;
 	const char *image_url;
 	long votes;
+	long long version; /* products.version: grows with every change */
 };
 
 /* The statements this store uses, for craft_pg_pool_new(). */
