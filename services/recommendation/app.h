@@ -7,8 +7,13 @@
 
 #include "daily.h"
 
+struct reco_config {
+	long daily_interval_us;
+};
+
 struct reco_app {
 	struct craft_service svc; /* first: the common handlers find it here */
+	struct reco_config cfg;
 	struct craft_db_config db;
 	craft_pg_pool *pg;
 	struct reco_daily daily;

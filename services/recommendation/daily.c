@@ -152,15 +152,45 @@ static struct reco_daily_answer *read_answer(struct reco_daily *d, const craft_s
 	return a;
 }
 
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Sleep until `interval_us` after the previous read started, so requests
+ * arriving meanwhile join the next read. */
+static void pace(const struct reco_daily *d, uint64_t last_start)
+{
+	uint64_t now = monotonic_us();
+	if (d->interval_us == 0 || now - last_start >= d->interval_us)
+		return;
+	uint64_t left = d->interval_us - (now - last_start);
+	struct timespec ts = {.tv_sec = (time_t)(left / 1000000u),
+			      .tv_nsec = (long)(left % 1000000u) * 1000};
+	nanosleep(&ts, NULL);
+}
+
 static void *reader_main(void *arg)
 {
 	struct reco_daily *d = arg;
+	uint64_t last_start = 0;
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
+		/* Requests that came while the last read ran: under load, so
+		 * gather more before the next read. Otherwise read at once. */
+		bool loaded = d->head != NULL;
 		while (!d->head && !d->stopping)
 			pthread_cond_wait(&d->wake, &d->lock);
 		if (!d->head)
 			break; /* stopping with nobody waiting */
+		if (loaded && !d->stopping) {
+			pthread_mutex_unlock(&d->lock);
+			pace(d, last_start);
+			pthread_mutex_lock(&d->lock);
+		}
+		last_start = monotonic_us();
 		/* Everyone queued so far was queued before this read starts. */
 		struct reco_daily_waiter *batch = d->head;
 		d->head = d->tail = NULL;
@@ -178,9 +208,10 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-int reco_daily_start(struct reco_daily *d, craft_pg_pool *pg)
+int reco_daily_start(struct reco_daily *d, craft_pg_pool *pg, unsigned interval_us)
 {
 	d->pg = pg;
+	d->interval_us = interval_us;
 	d->head = d->tail = NULL;
 	d->stopping = false;
 	d->current = NULL;

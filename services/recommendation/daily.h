@@ -18,7 +18,12 @@
  * next one (one primary-key read serves every request that was waiting when
  * it started), so the database sees one query per batch, not per request.
  * The reads run on a thread of their own; requests wait without holding a
- * server thread (the caller suspends them).
+ * server thread (the caller suspends them). Under load (requests arrived
+ * while the last read ran) reads start at most once per `interval_us`, so a
+ * read serves everything that arrived in that interval: the database sees at
+ * most 1/interval reads per second from a replica however many requests
+ * come, and a request waits at most one interval plus one read. Otherwise a
+ * request is read at once.
  */
 #ifndef RECO_DAILY_H
 #define RECO_DAILY_H
@@ -59,6 +64,7 @@ struct reco_daily_waiter {
 
 struct reco_daily {
 	craft_pg_pool *pg;
+	unsigned interval_us; /* least time between the starts of two reads */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct reco_daily_waiter *head, *tail; /* queued since the last read started */
@@ -68,8 +74,10 @@ struct reco_daily {
 	struct reco_daily_answer *current; /* reader thread only */
 };
 
-/* Start the reader thread. Returns 0, or CRAFT_EIO when it cannot start. */
-int reco_daily_start(struct reco_daily *d, craft_pg_pool *pg);
+/* Start the reader thread, reading through `pg` at most once per
+ * `interval_us` (0: back to back). Returns 0, or CRAFT_EIO when the thread
+ * cannot start. */
+int reco_daily_start(struct reco_daily *d, craft_pg_pool *pg, unsigned interval_us);
 
 /* Answer every queued request, stop the reader thread, free the cache.
  * Call after the server has stopped taking requests. */
