@@ -6,6 +6,7 @@
 #include "craft/service.h"
 
 #include "daily.h"
+#include "top.h"
 
 struct reco_config {
 	long daily_interval_us;
@@ -17,6 +18,7 @@ struct reco_app {
 	struct craft_db_config db;
 	craft_pg_pool *pg;
 	struct reco_daily daily;
+	struct reco_top_cache top;
 };
 
 /* The route table and the home page's API links. */

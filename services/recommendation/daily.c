@@ -3,8 +3,9 @@
 #include "craft/common.h"
 #include "craft/log.h"
 
+#include "render.h"
+
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,19 +48,6 @@ void reco_daily_etag(const struct reco_product *p, const char *body, size_t body
 		 fnv1a64(body, body_len));
 }
 
-char *reco_product_render(const struct reco_product *p, size_t *len)
-{
-	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)p->id, "name", p->name,
-			      "description", p->description, "image_url", p->image_url, "votes",
-			      (json_int_t)p->votes);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!text)
-		craft_oom(0);
-	*len = strlen(text);
-	return text;
-}
-
 /* ---- answers ---- */
 
 static struct reco_daily_answer *answer_new(int result, long day)
@@ -86,7 +74,7 @@ static struct reco_daily_answer *answer_of(long day, const struct reco_product *
 					   .image_url = a->strings + ln + ld,
 					   .votes = p->votes,
 					   .version = p->version};
-	a->body = reco_product_render(&a->product, &a->body_len);
+	a->body = reco_json_text(reco_product_json(&a->product), &a->body_len);
 	reco_daily_etag(&a->product, a->body, a->body_len, a->etag);
 	return a;
 }

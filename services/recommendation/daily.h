@@ -106,7 +106,4 @@ long reco_daily_index(long day);
 void reco_daily_etag(const struct reco_product *p, const char *body, size_t body_len,
 		     char out[RECO_ETAG_MAX]);
 
-/* The product as the JSON object the API serves (malloc'd, *len bytes). */
-char *reco_product_render(const struct reco_product *p, size_t *len);
-
 #endif

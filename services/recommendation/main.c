@@ -21,6 +21,7 @@ static const struct craft_config_field reco_fields[] = {
 static int setup(void *ctx, char *err, size_t err_len)
 {
 	struct reco_app *app = ctx;
+	reco_top_init(&app->top);
 	int rc = craft_service_load_config(&app->svc, reco_fields, CRAFT_ARRAY_LEN(reco_fields),
 					   &app->cfg, err, err_len);
 	if (rc)
@@ -40,6 +41,7 @@ static void teardown(void *ctx)
 	reco_daily_stop(&app->daily); /* the server has stopped: nobody waits any more */
 	if (app->pg)
 		craft_service_close_db(&app->db, app->pg);
+	reco_top_cleanup(&app->top);
 	craft_config_free(reco_fields, CRAFT_ARRAY_LEN(reco_fields), &app->cfg);
 }
 

@@ -7,15 +7,8 @@
 #include <time.h>
 
 #define LIMIT_MIN     1
-#define LIMIT_MAX     50
+#define LIMIT_MAX     RECO_TOP_LIMIT_MAX
 #define LIMIT_DEFAULT 5
-
-static json_t *product_json(const struct reco_product *p)
-{
-	return json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)p->id, "name", p->name,
-			 "description", p->description, "image_url", p->image_url, "votes",
-			 (json_int_t)p->votes);
-}
 
 /* ---- GET /api/origami-of-the-day ---- */
 
@@ -80,10 +73,11 @@ static void recommendations(craft_req *req)
 		craft_service_reply_db_error(req, rc);
 		return;
 	}
-	json_t *list = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, product_json(&items[i]));
-	craft_reply_json(req, 200, list);
+	const char *body;
+	size_t len;
+	struct reco_top_list *list = reco_top_render(&app->top, limit, items, n, &body, &len);
+	craft_reply(req, 200, "application/json", body, len);
+	reco_top_release(list); /* the reply holds a copy */
 }
 
 static void recommendation_status(craft_req *req)
