@@ -121,6 +121,10 @@ describe('frontend: pages gathered without holding a server thread', () => {
     assert.ok((await metric('craft_frontend_catalogue_revalidations_total')) >= sent0 + 5, 'revalidated on every view');
     assert.ok((await metric('craft_frontend_catalogue_not_modified_total')) >= same0 + 5);
     assert.equal(await metric('craft_frontend_catalogue_fetched_total'), fetched0);
+    // the same for the origami of the day
+    const dsame0 = await metric('craft_frontend_daily_not_modified_total');
+    await page('/');
+    assert.ok((await metric('craft_frontend_daily_not_modified_total')) > dsame0);
   });
 
   test('a frozen backend delays only the sections that need it; no page fails', async () => {
