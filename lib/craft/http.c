@@ -454,10 +454,23 @@ bool craft_req_etag_matches(craft_req *req, const char *etag)
 	return craft_etag_list_matches(craft_req_header(req, "If-None-Match"), etag);
 }
 
-void craft_reply_not_modified(craft_req *req, const char *etag)
+/* A 304 carries no body: libmicrohttpd never reads one. */
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
 {
+	(void)cls, (void)pos, (void)buf, (void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+void craft_reply_not_modified(craft_req *req, const char *etag, size_t full_len)
+{
+	/* libmicrohttpd announces a 304's Content-Length from the response's
+	 * size without sending a body: give it the 200's length. */
+	struct MHD_Response *resp =
+	    MHD_create_response_from_callback((uint64_t)full_len, 1024, no_body, NULL, NULL);
+	if (!resp)
+		craft_oom(0);
 	craft_reply_header(req, "ETag", etag);
-	craft_reply(req, 304, NULL, "", 0);
+	finish_reply(req, 304, NULL, resp, 0);
 }
 
 /* ---- the request lifecycle ---- */

@@ -176,8 +176,10 @@ bool craft_etag_list_matches(const char *header, const char *etag);
 /* craft_etag_list_matches() on the request's If-None-Match. */
 bool craft_req_etag_matches(craft_req *req, const char *etag);
 
-/* Send 304 Not Modified carrying `etag`, with no body. */
-void craft_reply_not_modified(craft_req *req, const char *etag);
+/* Send 304 Not Modified carrying `etag`, with no body. `full_len` is the
+ * length of the 200's body: a 304 may only announce that Content-Length
+ * (RFC 9110 section 8.6), never 0. */
+void craft_reply_not_modified(craft_req *req, const char *etag, size_t full_len);
 
 /* True once a reply has been queued. */
 bool craft_req_replied(const craft_req *req);

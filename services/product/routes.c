@@ -83,7 +83,7 @@ static const struct product_caller *caller_of(craft_req *req)
 static void reply_cached(craft_req *req, const char *etag, const char *json, size_t len)
 {
 	if (craft_req_etag_matches(req, etag)) {
-		craft_reply_not_modified(req, etag);
+		craft_reply_not_modified(req, etag, len);
 		return;
 	}
 	craft_reply_header(req, "ETag", etag);

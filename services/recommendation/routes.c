@@ -35,7 +35,7 @@ static void daily_reply(craft_req *req)
 	} else if (a->result) {
 		craft_service_reply_db_error(req, a->result);
 	} else if (craft_req_etag_matches(req, a->etag)) {
-		craft_reply_not_modified(req, a->etag);
+		craft_reply_not_modified(req, a->etag, a->body_len);
 	} else {
 		craft_reply_header(req, "ETag", a->etag);
 		craft_reply(req, 200, "application/json", a->body, a->body_len);

@@ -86,7 +86,7 @@ static void tagged(craft_req *req)
 {
 	const char *etag = "\"v7\"";
 	if (craft_req_etag_matches(req, etag)) {
-		craft_reply_not_modified(req, etag);
+		craft_reply_not_modified(req, etag, 5);
 		return;
 	}
 	craft_reply_header(req, "ETag", etag);
@@ -172,6 +172,7 @@ struct resp {
 	craft_buf body;
 	char content_type[128];
 	char allow[64];
+	char content_length[32];
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
@@ -186,6 +187,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	size_t len = size * n;
 	if (len > 7 && strncasecmp(data, "Allow: ", 7) == 0)
 		snprintf(r->allow, sizeof(r->allow), "%.*s", (int)(len - 9), data + 7);
+	if (len > 16 && strncasecmp(data, "Content-Length: ", 16) == 0)
+		snprintf(r->content_length, sizeof(r->content_length), "%.*s", (int)(len - 18),
+			 data + 16);
 	return len;
 }
 
@@ -196,6 +200,7 @@ static void request(CURL *c, const char *method, const char *path, const char *b
 	snprintf(url, sizeof(url), "%s%s", base, path);
 	craft_buf_init(&r->body, 1 << 20);
 	r->allow[0] = '\0';
+	r->content_length[0] = '\0';
 	struct curl_slist *h = NULL;
 	if (content_type)
 		h = curl_slist_append(h, content_type);
@@ -455,6 +460,8 @@ static void test_not_modified(void **state)
 	request(c, "GET", "/tagged", NULL, NULL, "If-None-Match: \"v6\", \"v7\"", &r);
 	assert_int_equal(r.status, 304);
 	assert_null(r.body.data);
+	/* the 200's length, never 0 (RFC 9110 section 8.6) */
+	assert_string_equal(r.content_length, "5");
 	craft_buf_cleanup(&r.body);
 	request(c, "GET", "/tagged", NULL, NULL, "If-None-Match: \"v6\"", &r);
 	assert_int_equal(r.status, 200);
