@@ -331,6 +331,18 @@ static int list_entry(struct product_cache *c, craft_arena *a, const craft_span 
 	return CRAFT_OK;
 }
 
+/* Serve a valid list entry as it is. */
+static int list_hit(struct product_cache *c, const struct product_list_entry *e,
+		    struct product_list_view *out)
+{
+	memcpy(out->etag, e->etag, e->etag_len);
+	out->etag[e->etag_len] = '\0';
+	out->json = e->json;
+	out->len = e->json_len;
+	atomic_fetch_add(&c->list_hits, 1);
+	return CRAFT_OK;
+}
+
 int product_cache_list_peek(struct product_cache *c, craft_arena *a, const craft_span *s,
 			    struct product_list_view *out)
 {
@@ -343,12 +355,7 @@ int product_cache_list_peek(struct product_cache *c, craft_arena *a, const craft
 	if (!read_ok(c, rc) || r->type != REDIS_REPLY_STRING ||
 	    product_entry_list(r->str, r->len, &e) != 0 || !e.valid)
 		return CRAFT_EUNAVAIL;
-	memcpy(out->etag, e.etag, e.etag_len);
-	out->etag[e.etag_len] = '\0';
-	out->json = e.json;
-	out->len = e.json_len;
-	atomic_fetch_add(&c->list_hits, 1);
-	return CRAFT_OK;
+	return list_hit(c, &e, out);
 }
 
 int product_cache_list(struct product_cache *c, craft_arena *a, const craft_span *s,
@@ -364,14 +371,8 @@ int product_cache_list(struct product_cache *c, craft_arena *a, const craft_span
 			 * before could miss a writer whose new generation is the
 			 * very one read here, and the fill would then succeed. */
 			since = product_cache_now_ns();
-			if (e.valid) {
-				memcpy(out->etag, e.etag, e.etag_len);
-				out->etag[e.etag_len] = '\0';
-				out->json = e.json;
-				out->len = e.json_len;
-				atomic_fetch_add(&c->list_hits, 1);
-				return CRAFT_OK;
-			}
+			if (e.valid)
+				return list_hit(c, &e, out);
 			have_gen = true;
 		}
 		atomic_fetch_add(&c->list_misses, 1);
