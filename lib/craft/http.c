@@ -116,6 +116,49 @@ const char *craft_req_client_ip(craft_req *req)
 	return craft_arena_strdup(req->arena, text);
 }
 
+struct header_join {
+	const char *name;
+	craft_buf *out;
+};
+
+static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	(void)kind;
+	struct header_join *j = cls;
+	if (!key || !value || strcasecmp(key, j->name) != 0)
+		return MHD_YES;
+	if (j->out->len > 0)
+		craft_buf_append(j->out, ", ", 2);
+	craft_buf_append(j->out, value, strlen(value));
+	return MHD_YES;
+}
+
+const char *craft_req_header_list(craft_req *req, const char *name, size_t max)
+{
+	craft_buf b;
+	craft_buf_init(&b, 64 * 1024); /* above any header block the server accepts */
+	struct header_join j = {.name = name, .out = &b};
+	MHD_get_connection_values(req->priv->conn, MHD_HEADER_KIND, join_header, &j);
+	const char *text = NULL;
+	if (b.len > 0) {
+		size_t from = b.len > max ? b.len - max : 0;
+		text = craft_arena_strndup(req->arena, b.data + from, b.len - from);
+	}
+	craft_buf_cleanup(&b);
+	return text;
+}
+
+const char *craft_req_client_behind(craft_req *req, const struct craft_proxy_list *trusted)
+{
+	const char *peer = craft_req_client_ip(req);
+	if (!trusted || trusted->count == 0)
+		return peer;
+	char out[CRAFT_ADDR_TEXT_MAX];
+	craft_proxy_client(trusted, peer, craft_req_header_list(req, "X-Forwarded-For", 2048), out);
+	return craft_arena_strdup(req->arena, out);
+}
+
 /* Strict decimal: digits only, no sign, no spaces, within [min, max]. */
 static int parse_long_strict(const char *s, long min, long max, long *out)
 {

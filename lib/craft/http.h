@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "arena.h"
+#include "proxy.h"
 #include "router.h"
 #include "trace.h"
 
@@ -100,6 +101,17 @@ const char *craft_req_cookie(craft_req *req, const char *name);
 
 /* The peer address as text ("127.0.0.1"). */
 const char *craft_req_client_ip(craft_req *req);
+
+/* Every line of a request header joined with ", " (as RFC 9110 allows for
+ * list headers such as X-Forwarded-For), from the request's arena; NULL when
+ * absent. At most `max` bytes are kept (the right-most lines are the ones a
+ * proxy appended, so the left is cut). */
+const char *craft_req_header_list(craft_req *req, const char *name, size_t max);
+
+/* The client's address behind the `trusted` proxies (see craft/proxy.h):
+ * the peer, or what trusted proxies reported in X-Forwarded-For. Canonical
+ * text from the request's arena. */
+const char *craft_req_client_behind(craft_req *req, const struct craft_proxy_list *trusted);
 
 /* Parse-or-reply helpers: 0 with the value, or a 400 has been sent and a
  * negative result is returned; the handler just returns. */
