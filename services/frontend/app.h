@@ -23,6 +23,7 @@ struct frontend_config {
 	const char *node_env;           /* NODE_ENV */
 	bool cookie_secure;             /* COOKIE_SECURE */
 	const char *public_origin;      /* PUBLIC_ORIGIN */
+	const char *trusted_proxies;    /* TRUSTED_PROXIES */
 	const char *static_dir;         /* STATIC_DIR */
 	const char *template_dir;       /* TEMPLATE_DIR */
 	long backend_timeout_ms;        /* BACKEND_TIMEOUT_MS */
@@ -39,6 +40,7 @@ struct frontend_app {
 	craft_template_set *templates;
 	struct static_files files;
 	struct session_options session;
+	struct craft_proxy_list proxies; /* TRUSTED_PROXIES, parsed */
 	char products[512], recommendation[512], voting[512], auth[512]; /* no trailing / */
 	struct reval_resource catalogue, daily; /* revalidated on every view */
 	struct reval_resource *revalidated[2];

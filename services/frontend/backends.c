@@ -34,8 +34,9 @@ static void build(craft_req *req, const struct backend_call *c, struct craft_htt
 	if (c->internal) {
 		h[nh++] = (struct craft_httpc_header){.name = "X-Internal-API-Key",
 						      .value = app->cfg.internal_api_key};
-		h[nh++] = (struct craft_httpc_header){.name = "X-Forwarded-For",
-						      .value = craft_req_client_ip(req)};
+		h[nh++] = (struct craft_httpc_header){
+		    .name = "X-Forwarded-For",
+		    .value = craft_req_client_behind(req, &app->proxies)};
 	}
 	static const char *const want[] = {"Retry-After"};
 	*r = (struct craft_httpc_request){

@@ -60,6 +60,13 @@ static const struct craft_config_field frontend_fields[] = {
      .max = 500,
      .offset = FIELD(public_origin),
      .help = "the shop's origin (https://shop.example); empty = from the Host header"},
+    {.name = "TRUSTED_PROXIES",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 2000,
+     .offset = FIELD(trusted_proxies),
+     .help = "comma-separated CIDRs of proxies whose X-Forwarded-For is believed; "
+	     "empty = none"},
     {.name = "STATIC_DIR",
      .type = CRAFT_CONFIG_STR,
      .default_value = "services/frontend/static",
@@ -177,6 +184,11 @@ static int setup(void *ctx, char *err, size_t err_len)
 	base_url(app->recommendation, sizeof(app->recommendation), c->recommendation_url);
 	base_url(app->voting, sizeof(app->voting),
 		 c->voting_url[0] ? c->voting_url : c->products_url);
+	char why[160];
+	if (craft_proxy_list_parse(c->trusted_proxies, &app->proxies, why, sizeof(why))) {
+		snprintf(err, err_len, "TRUSTED_PROXIES: %s", why);
+		return CRAFT_EINVAL;
+	}
 	app->session.secure = c->cookie_secure || strcasecmp(c->node_env, "production") == 0;
 	app->session.public_origin = c->public_origin;
 	/* The flash cookie's MAC key, derived from the shared secret. */
