@@ -40,6 +40,7 @@ struct craft_server {
 	struct craft_server_options opts;
 	unsigned port;
 	atomic_uint inflight;
+	atomic_bool stopping; /* set when the drain starts */
 };
 
 struct out_header {
@@ -269,6 +270,18 @@ void craft_req_resume(craft_req *req)
 	MHD_resume_connection(req->priv->conn);
 }
 
+bool craft_req_stopping(craft_req *req)
+{
+	return atomic_load(&req->priv->server->stopping);
+}
+
+void craft_reply_stopping(craft_req *req)
+{
+	craft_reply_header(req, "Retry-After", "1");
+	craft_reply_header(req, "Connection", "close");
+	craft_reply_error(req, 503, "Service is shutting down; try again");
+}
+
 struct offload {
 	craft_req *req;
 	craft_handler fn;
@@ -282,7 +295,10 @@ static void offload_done(craft_req *req)
 static void offload_run(void *arg)
 {
 	struct offload *o = arg;
-	o->fn(o->req);
+	if (craft_req_stopping(o->req))
+		craft_reply_stopping(o->req); /* queued work is given up at stop */
+	else
+		o->fn(o->req);
 	craft_req_resume(o->req);
 }
 
@@ -835,6 +851,7 @@ int craft_server_start(const struct craft_server_options *opts, craft_server **o
 	if (!o->drain_timeout_s)
 		o->drain_timeout_s = DEFAULT_DRAIN;
 	atomic_init(&srv->inflight, 0);
+	atomic_init(&srv->stopping, false);
 
 	bool ipv6 = false;
 	int fd =
@@ -899,6 +916,7 @@ void craft_server_stop(craft_server *server)
 {
 	if (!server)
 		return;
+	atomic_store(&server->stopping, true);
 	MHD_socket lfd = MHD_quiesce_daemon(server->daemon);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);

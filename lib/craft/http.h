@@ -147,6 +147,15 @@ void craft_req_offload(craft_req *req, struct craft_workq *queue, craft_handler 
  * The request must not be touched by the caller afterwards. */
 void craft_req_resume(craft_req *req);
 
+/* True once the server is stopping (SIGTERM): work that was queued for a
+ * suspended request should be given up and answered with
+ * craft_reply_stopping(), so the drain ends in time. Any thread. */
+bool craft_req_stopping(craft_req *req);
+
+/* 503 with Retry-After: the service is shutting down; another replica (or
+ * this one restarted) will answer the retry. */
+void craft_reply_stopping(craft_req *req);
+
 /* ---- replies: call exactly one per request ---- */
 
 /* Add a response header (copied). Call before the reply. */

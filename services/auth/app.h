@@ -8,6 +8,7 @@
 #include "craft/pg.h"
 #include "craft/redis.h"
 #include "craft/service.h"
+#include "craft/stop.h"
 #include "craft/workq.h"
 
 #include "keys.h"
@@ -50,7 +51,8 @@ struct auth_app {
 	char issuer[512];          /* BASE_URL without a trailing slash */
 	char *jwks_doc, *oidc_doc; /* served as they are */
 	size_t jwks_doc_len, oidc_doc_len;
-	pthread_t admin_thread; /* creates the configured administrator */
+	pthread_t admin_thread;       /* creates the configured administrator */
+	struct craft_stop admin_stop; /* ends its retries at shutdown */
 	bool admin_thread_started;
 };
 

@@ -143,8 +143,9 @@ static unsigned cores(void)
 	return n > 0 ? (unsigned)n : 2u;
 }
 
-/* Create or update the configured administrator; retried while the database
- * is not reachable yet, so start-up never waits for it. */
+/* Create or update the configured administrator; retried every second while
+ * the database is not reachable yet, so start-up never waits for it, until
+ * it succeeds, two minutes pass or the service stops. */
 static void *bootstrap_admin(void *arg)
 {
 	struct auth_app *app = arg;
@@ -160,6 +161,8 @@ static void *bootstrap_admin(void *arg)
 	else
 		snprintf(email, sizeof(email), "%s@craftista.local", c->admin_username);
 	for (int attempt = 0; attempt < 120; attempt++) {
+		if (attempt > 0 && craft_stop_wait(&app->admin_stop, 1000))
+			return NULL; /* shutting down */
 		craft_arena *arena = craft_arena_new(0);
 		int rc =
 		    auth_users_upsert_admin(app->pg, arena, NULL, c->admin_username, email, hash);
@@ -176,7 +179,6 @@ static void *bootstrap_admin(void *arg)
 							: craft_strerror(rc));
 			return NULL;
 		}
-		sleep(1);
 	}
 	craft_log(CRAFT_LOG_ERROR, NULL, "gave up creating the administrator: database down", NULL);
 	return NULL;
@@ -220,6 +222,7 @@ static int setup(void *ctx, char *err, size_t err_len)
 {
 	struct auth_app *app = ctx;
 	struct auth_config *c = &app->cfg;
+	craft_stop_init(&app->admin_stop); /* teardown cleans it up in every case */
 	int rc = craft_service_load_config(&app->svc, auth_fields, CRAFT_ARRAY_LEN(auth_fields), c,
 					   err, err_len);
 	if (rc || (rc = check_admin_settings(c, err, err_len)))
@@ -277,8 +280,11 @@ static int setup(void *ctx, char *err, size_t err_len)
 static void teardown(void *ctx)
 {
 	struct auth_app *app = ctx;
-	if (app->admin_thread_started)
+	if (app->admin_thread_started) {
+		craft_stop_request(&app->admin_stop);
 		pthread_join(app->admin_thread, NULL);
+	}
+	craft_stop_cleanup(&app->admin_stop);
 	craft_workq_free(app->bcrypt);
 	if (app->redis)
 		craft_service_close_cache(&app->cache, app->redis);

@@ -27,6 +27,7 @@ struct bcrypt_job {
 	int rc;
 	bool match;
 	bool rejected; /* the queue was full */
+	bool stopping; /* given up: the service is shutting down */
 	/* what the continuation needs */
 	const char *username;
 	const char *email;
@@ -40,7 +41,9 @@ struct bcrypt_job {
 static void run_bcrypt(void *arg)
 {
 	struct bcrypt_job *j = arg;
-	if (j->stored)
+	if (craft_req_stopping(j->req))
+		j->stopping = true; /* the drain must not wait for every queued hash */
+	else if (j->stored)
 		j->match = auth_password_check(j->password, j->stored);
 	else
 		j->rc = auth_password_hash(j->password, (int)j->app->cfg.bcrypt_cost, j->hash);
@@ -61,6 +64,10 @@ static void start_bcrypt(craft_req *req, struct bcrypt_job *j, craft_handler the
 
 static bool reply_if_rejected(craft_req *req, const struct bcrypt_job *j)
 {
+	if (j->stopping) {
+		craft_reply_stopping(req);
+		return true;
+	}
 	if (!j->rejected)
 		return false;
 	craft_reply_header(req, "Retry-After", "1");
