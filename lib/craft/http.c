@@ -912,19 +912,31 @@ void craft_server_wait_for_signal(void)
 		  sig == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
+/* Wait until no request is in flight or the monotonic clock reaches `until`. */
+static void wait_idle(craft_server *server, uint64_t until)
+{
+	while (atomic_load(&server->inflight) > 0 && monotonic_ns() < until) {
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
 void craft_server_stop(craft_server *server)
 {
 	if (!server)
 		return;
-	atomic_store(&server->stopping, true);
 	MHD_socket lfd = MHD_quiesce_daemon(server->daemon);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
-	uint64_t deadline = monotonic_ns() + (uint64_t)server->opts.drain_timeout_s * 1000000000u;
-	while (atomic_load(&server->inflight) > 0 && monotonic_ns() < deadline) {
-		struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
+	/* Serve what was accepted for most of the drain; near its end, give up
+	 * queued work (craft_req_stopping) so that nothing is still suspended
+	 * when the threads stop, within the drain timeout. */
+	uint64_t drain = (uint64_t)server->opts.drain_timeout_s * 1000000000u;
+	uint64_t margin = drain / 4 < 2000000000u ? drain / 4 : 2000000000u;
+	uint64_t start = monotonic_ns();
+	wait_idle(server, start + drain - margin);
+	atomic_store(&server->stopping, true);
+	wait_idle(server, start + drain);
 	unsigned left = atomic_load(&server->inflight);
 	if (left)
 		craft_log(CRAFT_LOG_WARN, NULL, "stopping with requests in flight", "{s:i}",

@@ -147,9 +147,10 @@ void craft_req_offload(craft_req *req, struct craft_workq *queue, craft_handler 
  * The request must not be touched by the caller afterwards. */
 void craft_req_resume(craft_req *req);
 
-/* True once the server is stopping (SIGTERM): work that was queued for a
- * suspended request should be given up and answered with
- * craft_reply_stopping(), so the drain ends in time. Any thread. */
+/* True near the end of the drain after SIGTERM (the last quarter, at most
+ * 2 s): work still queued for a suspended request should be given up and
+ * answered with craft_reply_stopping(), so the drain ends in time. Until
+ * then accepted requests are served as usual. Any thread. */
 bool craft_req_stopping(craft_req *req);
 
 /* 503 with Retry-After: the service is shutting down; another replica (or

@@ -39,7 +39,7 @@ describe('shutdown', { skip: !built('auth') && 'auth is not built' }, () => {
   test('SIGTERM while logins wait for bcrypt: every request answered, exit 0', async () => {
     // one slow worker and a long queue: most logins are still waiting at SIGTERM
     const auth = await startAuth({ BCRYPT_COST: '13', BCRYPT_WORKERS: '1', BCRYPT_QUEUE: '100' });
-    const logins = Array.from({ length: 48 }, (_, i) =>
+    const logins = Array.from({ length: 64 }, (_, i) =>
       getJson(`${auth.url}/api/auth/login`, {
         json: { username: `nobody_${process.pid}_${i}`, password: 'not-the-password' },
         headers: { 'x-forwarded-for': `10.77.0.${i + 1}`, 'x-internal-api-key': internalApiKey },
@@ -50,8 +50,9 @@ describe('shutdown', { skip: !built('auth') && 'auth is not built' }, () => {
     const statuses = await Promise.all(logins);
     assert.equal(res.signal, null, `killed by ${res.signal}\n${auth.output().slice(-2000)}`);
     assert.equal(res.code, 0, auth.output().slice(-2000));
-    assert.ok(res.seconds <= DRAIN_S + 2, `took ${res.seconds} s`);
-    // each login got an answer: checked (401) or refused for the shutdown (503)
+    assert.ok(res.seconds <= DRAIN_S + 1, `took ${res.seconds} s`);
+    // each login got an answer: checked (401; those accepted are served for most of the
+    // drain) or, near its end, refused for the shutdown (503)
     for (const s of statuses) assert.ok(s === 401 || s === 503, `statuses: ${statuses.join(',')}`);
     assert.ok(statuses.includes(401), `statuses: ${statuses.join(',')}`);
   });
