@@ -21,6 +21,7 @@ struct auth_config {
 	const char *public_key_path;
 	const char *key_id;
 	const char *previous_keys_dir;
+	const char *next_keys_dir;
 	const char *base_url;
 	const char *audience;
 	long token_ttl_s;

@@ -76,13 +76,15 @@ static int generate_pair(const struct auth_keys_options *o, char *err, size_t er
 	return rc;
 }
 
-/* Add every <kid>.pem of `dir` (sorted by name for a stable order). */
-static int add_previous(craft_jwks *jwks, const char *dir, char *err, size_t err_len)
+/* Add every <kid>.pem of `dir` (sorted by name for a stable order); errors
+ * name the `setting` the directory came from. */
+static int add_dir(craft_jwks *jwks, const char *dir, const char *setting, char *err,
+		   size_t err_len)
 {
 	struct dirent **names = NULL;
 	int n = scandir(dir, &names, NULL, alphasort);
 	if (n < 0) {
-		snprintf(err, err_len, "RSA_PREVIOUS_KEYS_DIR %s: %s", dir, strerror(errno));
+		snprintf(err, err_len, "%s %s: %s", setting, dir, strerror(errno));
 		return CRAFT_EIO;
 	}
 	int rc = CRAFT_OK;
@@ -100,8 +102,8 @@ static int add_previous(craft_jwks *jwks, const char *dir, char *err, size_t err
 		if (rc == CRAFT_OK)
 			rc = craft_jwks_add(jwks, key);
 		if (rc)
-			snprintf(err, err_len, "previous key %s: %s", path,
-				 rc == CRAFT_ECONFLICT ? "key id already used" : kerr);
+			snprintf(err, err_len, "%s: key %s: %s", setting, path,
+				 rc == CRAFT_ECONFLICT ? "key id already published" : kerr);
 	}
 	for (int i = 0; i < n; i++)
 		free(names[i]);
@@ -162,8 +164,11 @@ int auth_keys_load(const struct auth_keys_options *o, struct auth_keys *out, cha
 		}
 		craft_jwt_key_free(pub);
 	}
+	/* current, then next (published before signing with them), then previous */
+	if (rc == CRAFT_OK && o->next_dir && o->next_dir[0])
+		rc = add_dir(out->jwks, o->next_dir, "RSA_NEXT_KEYS_DIR", err, err_len);
 	if (rc == CRAFT_OK && o->previous_dir && o->previous_dir[0])
-		rc = add_previous(out->jwks, o->previous_dir, err, err_len);
+		rc = add_dir(out->jwks, o->previous_dir, "RSA_PREVIOUS_KEYS_DIR", err, err_len);
 	if (rc)
 		auth_keys_cleanup(out);
 	return rc;

@@ -2,10 +2,12 @@
  *
  * The current key pair comes from PEM files. In development a missing pair
  * is generated once (under an exclusive lock, so replicas starting together
- * agree on one pair) and kept; elsewhere it is an error. Public keys of
- * previous pairs, one `<kid>.pem` per file in a directory, stay in the JWK set
- * after the current key, so tokens signed before a rotation keep verifying
- * until they expire. */
+ * agree on one pair) and kept; elsewhere it is an error. The JWK set lists
+ * the current key first, then the next keys (one `<kid>.pem` public key per
+ * file in a directory: published before any replica signs with them, so every
+ * verifier knows a key before it meets a token signed with it), then the
+ * previous keys (same form: tokens signed before a rotation keep verifying
+ * until they expire). */
 #ifndef AUTH_KEYS_H
 #define AUTH_KEYS_H
 
@@ -16,13 +18,14 @@
 
 struct auth_keys {
 	craft_jwt_key *signing; /* private, kid = PRODUCT_KEY_ID */
-	craft_jwks *jwks;       /* current public key first, then previous ones */
+	craft_jwks *jwks;       /* current public key first, then next, then previous */
 };
 
 struct auth_keys_options {
 	const char *private_path;
 	const char *public_path;
 	const char *kid;
+	const char *next_dir;     /* "" or NULL: none */
 	const char *previous_dir; /* "" or NULL: none */
 	bool generate_if_missing;
 	unsigned generate_bits;

@@ -470,8 +470,8 @@ static void vote_answered(craft_req *req)
 	const struct vote_flow *v = backends_note(req);
 	const struct backend_answer *a = &backends_answers(req)[0];
 	bool add = v->add;
-	if (a->status == 401)
-		session_clear(req, &app->session);
+	/* A 401 from product for a token this frontend verified is not the token's
+	 * fault (product may not have fetched a new key yet): the cookies stay. */
 	if (wants_redirect(req)) {
 		const char *msg = a->ok ? (add ? "Vote recorded!" : "Vote withdrawn")
 				  : a->status == 0

@@ -35,8 +35,12 @@ bool session_user(craft_req *req, craft_jwks_cache *jwks, const struct session_o
 	const char *reason = NULL;
 	int rc = craft_jwks_cache_verify(jwks, req->span, token, strlen(token), c, &reason);
 	if (rc != CRAFT_OK) {
-		/* keys unavailable is not the token's fault: keep the cookies */
-		if (rc != CRAFT_EUNAVAIL)
+		/* Only a token that is definitely invalid (malformed, bad signature,
+		 * expired, wrong issuer or audience) ends the session. No keys yet,
+		 * or a key id not published yet by the auth replica we asked, is
+		 * not the token's fault: the cookies stay and a later request,
+		 * once the keys are known, is logged in again. */
+		if (rc != CRAFT_EUNAVAIL && rc != CRAFT_ENOTFOUND)
 			session_clear(req, o);
 		craft_log(CRAFT_LOG_DEBUG, req->span, "session token refused", "{s:s}", "reason",
 			  reason ? reason : "");
