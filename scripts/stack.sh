@@ -258,8 +258,10 @@ pg_initdb() {
 	[[ -s $PGDATA/PG_VERSION ]] && return 0
 	rm -rf "$PGDATA"
 	say "initialising PostgreSQL in $PGDATA"
+	# C.UTF-8 (always installed on Debian) sorts like C but folds case like the UTF-8
+	# locales of real deployments: lower() maps U+212A KELVIN SIGN to 'k', U+0130 to 'i'.
 	if ! as_pg "$(pg_bin_dir)/initdb" -D "$PGDATA" -U postgres --auth-local=trust \
-		--auth-host=scram-sha-256 -E UTF8 --locale=C -N >"$LOG_DIR/initdb.log" 2>&1; then
+		--auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 -N >"$LOG_DIR/initdb.log" 2>&1; then
 		tail -n 20 "$LOG_DIR/initdb.log" >&2
 		die "initdb failed (log: $LOG_DIR/initdb.log)"
 	fi
