@@ -11,6 +11,7 @@
 #include "craft/stop.h"
 #include "craft/workq.h"
 
+#include "gate.h"
 #include "keys.h"
 #include "limiter.h"
 #include "tokens.h"
@@ -31,6 +32,7 @@ struct auth_config {
 	const char *admin_username;
 	const char *admin_password;
 	const char *admin_email;
+	long login_max_pair;
 	long login_max_account;
 	long login_max_client;
 	long login_window_s;
@@ -47,6 +49,7 @@ struct auth_app {
 	struct auth_keys keys;
 	struct auth_token_opts token;
 	struct auth_limiter limiter;
+	struct auth_gate gate;
 	struct craft_jwt_verify_opts verify;
 	char dummy_hash[128];      /* checked for unknown users, so both cost the same */
 	char issuer[512];          /* BASE_URL without a trailing slash */

@@ -2,32 +2,46 @@
 
 #include "craft/common.h"
 
-#include <ctype.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 
-#define KEY_PREFIX "craftista:v1:auth:fail:"
+#define LOGIN_PREFIX "craftista:v1:auth:login:"
 
-/* Seconds to wait (0 = allowed): KEYS account, client; ARGV max_account, max_client. */
-static const char CHECK_LUA[] = "local wait = 0\n"
-				"for i = 1, 2 do\n"
-				"  local n = tonumber(redis.call('GET', KEYS[i]) or '0')\n"
-				"  if n >= tonumber(ARGV[i]) then\n"
-				"    local ttl = redis.call('TTL', KEYS[i])\n"
-				"    if ttl < 1 then ttl = 1 end\n"
-				"    if ttl > wait then wait = ttl end\n"
-				"  end\n"
-				"end\n"
-				"return wait\n";
+/* What every login script shares: Redis' clock in milliseconds, the cap (the
+ * window, in ms, after the thresholds in ARGV) and the wait that n failures
+ * past a threshold impose: 1 s at the threshold, doubling after, capped. */
+#define LOGIN_LUA_PRELUDE                                                                          \
+	"local t = redis.call('TIME')\n"                                                           \
+	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"                  \
+	"local cap = tonumber(ARGV[#KEYS + 1])\n"                                                  \
+	"local function delay(n, max)\n"                                                           \
+	"  if n < max then return 0 end\n"                                                         \
+	"  if n - max >= 40 then return cap end\n"                                                 \
+	"  return math.min(1000 * 2 ^ (n - max), cap)\n"                                           \
+	"end\n"
 
-/* Count a failure on every key; a key's window starts with its first failure. */
+/* Milliseconds to wait (0 = allowed): KEYS counters; ARGV their thresholds, cap. */
+static const char CHECK_LUA[] =
+    LOGIN_LUA_PRELUDE "local wait = 0\n"
+		      "for i, k in ipairs(KEYS) do\n"
+		      "  local f = redis.call('HMGET', k, 'n', 'last')\n"
+		      "  local n, last = tonumber(f[1]), tonumber(f[2])\n"
+		      "  if n and last then\n"
+		      "    local left = last + delay(n, tonumber(ARGV[i])) - now\n"
+		      "    if left > wait then wait = left end\n"
+		      "  end\n"
+		      "end\n"
+		      "return math.ceil(wait)\n";
+
+/* Count a failure on every counter; each lives a window past its wait. */
 static const char FAIL_LUA[] =
-    "for _, k in ipairs(KEYS) do\n"
-    "  redis.call('INCR', k)\n"
-    "  if redis.call('TTL', k) < 0 then redis.call('EXPIRE', k, ARGV[1]) end\n"
-    "end\n"
-    "return 0\n";
+    LOGIN_LUA_PRELUDE "for i, k in ipairs(KEYS) do\n"
+		      "  local n = redis.call('HINCRBY', k, 'n', 1)\n"
+		      "  redis.call('HSET', k, 'last', now)\n"
+		      "  redis.call('PEXPIRE', k, delay(n, tonumber(ARGV[i])) + cap)\n"
+		      "end\n"
+		      "return 0\n";
 
 const struct craft_redis_script auth_limiter_scripts[] = {
     {.name = "login_check", .lua = CHECK_LUA},
@@ -35,56 +49,73 @@ const struct craft_redis_script auth_limiter_scripts[] = {
 };
 const size_t auth_limiter_nscripts = CRAFT_ARRAY_LEN(auth_limiter_scripts);
 
-/* Keys are bounded: the account is hashed (case-folded first), the client
- * address is short by construction. */
-static const char *account_key(craft_arena *arena, const char *account)
+const char *auth_limiter_account(craft_arena *arena, long long user_id, const char *name)
 {
-	size_t n = strlen(account);
+	if (user_id > 0)
+		return craft_arena_sprintf(arena, "user:%lld", user_id);
+	size_t n = strlen(name);
 	char *lower = craft_arena_alloc(arena, n + 1);
-	for (size_t i = 0; i <= n; i++)
-		lower[i] = (char)tolower((unsigned char)account[i]);
+	for (size_t i = 0; i <= n; i++) /* ASCII only: the C library's locale plays no part */
+		lower[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] - 'A' + 'a') : name[i];
 	unsigned char d[SHA256_DIGEST_LENGTH];
 	SHA256((const unsigned char *)lower, n, d);
 	char hex[33];
 	for (int i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return craft_arena_sprintf(arena, KEY_PREFIX "acct:%s", hex);
+	return craft_arena_sprintf(arena, "name:%s", hex);
 }
 
-static const char *client_key(craft_arena *arena, const char *client)
+/* The counters of a login and their thresholds, as script arguments:
+ * keys first, then the thresholds in the same order, then the cap. Only the
+ * client's counter when `account` is NULL. Returns the number of keys. */
+static int login_args(const struct auth_limiter *l, craft_arena *arena, const char *account,
+		      const char *client, const char *argv[7])
 {
-	return craft_arena_sprintf(arena, KEY_PREFIX "ip:%.64s", client);
+	int k = 0;
+	long max[3];
+	if (account) {
+		argv[k] = craft_arena_sprintf(arena, LOGIN_PREFIX "pair:%s:%.64s", account, client);
+		max[k++] = l->max_pair;
+		argv[k] = craft_arena_sprintf(arena, LOGIN_PREFIX "acct:%s", account);
+		max[k++] = l->max_account;
+	}
+	argv[k] = craft_arena_sprintf(arena, LOGIN_PREFIX "ip:%.64s", client);
+	max[k++] = l->max_client;
+	for (int i = 0; i < k; i++)
+		argv[k + i] = craft_arena_sprintf(arena, "%ld", max[i]);
+	argv[2 * k] = craft_arena_sprintf(arena, "%ld", l->window_s * 1000);
+	return k;
 }
 
 int auth_limiter_check(struct auth_limiter *l, craft_arena *arena, const craft_span *span,
 		       const char *account, const char *client, long *retry_after)
 {
-	char max_a[24], max_c[24];
-	snprintf(max_a, sizeof(max_a), "%ld", l->max_account);
-	snprintf(max_c, sizeof(max_c), "%ld", l->max_client);
-	const char *argv[] = {account_key(arena, account), client_key(arena, client), max_a, max_c};
+	const char *argv[7];
+	int nkeys = login_args(l, arena, account, client, argv);
 	redisReply *reply = NULL;
-	int rc = craft_redis_eval(l->redis, arena, span, &reply, "login_check", 2, 4, argv, NULL);
+	int rc = craft_redis_eval(l->redis, arena, span, &reply, "login_check", nkeys,
+				  2 * nkeys + 1, argv, NULL);
 	if (rc != CRAFT_OK || !reply || reply->type != REDIS_REPLY_INTEGER)
 		return CRAFT_OK; /* fail open: Redis is only a helper */
 	if (reply->integer <= 0)
 		return CRAFT_OK;
-	*retry_after = (long)reply->integer;
+	*retry_after = (long)((reply->integer + 999) / 1000);
 	return CRAFT_ETOOBIG;
 }
 
 void auth_limiter_failure(struct auth_limiter *l, craft_arena *arena, const craft_span *span,
 			  const char *account, const char *client)
 {
-	char window[24];
-	snprintf(window, sizeof(window), "%ld", l->window_s);
-	const char *argv[] = {account_key(arena, account), client_key(arena, client), window};
-	craft_redis_eval(l->redis, arena, span, NULL, "login_fail", 2, 3, argv, NULL);
+	const char *argv[7];
+	int nkeys = login_args(l, arena, account, client, argv);
+	craft_redis_eval(l->redis, arena, span, NULL, "login_fail", nkeys, 2 * nkeys + 1, argv,
+			 NULL);
 }
 
 void auth_limiter_success(struct auth_limiter *l, craft_arena *arena, const craft_span *span,
-			  const char *account)
+			  const char *account, const char *client)
 {
-	const char *argv[] = {"DEL", account_key(arena, account)};
+	const char *argv[] = {
+	    "DEL", craft_arena_sprintf(arena, LOGIN_PREFIX "pair:%s:%.64s", account, client)};
 	craft_redis_command(l->redis, arena, span, NULL, 2, argv, NULL);
 }

@@ -1,9 +1,16 @@
-/* limiter.h - brute-force protection for logins, shared by every auth replica
- * through Redis: failed attempts are counted per account and per client
- * address in fixed windows; past a limit, logins are refused (429) until the
- * window ends. A successful login clears the account's count. Redis is only
- * a helper here: when it is down the limiter fails open (logins proceed) and
- * the Redis module logs the outage once. */
+/* limiter.h - brute-force protection for logins, shared by every auth
+ * replica through Redis.
+ *
+ * Failed logins are counted per (account, client address), per account across
+ * clients and per client across accounts, each against its own threshold.
+ * Past a threshold a counter makes that key wait before its next try: 1 s
+ * after the failure that reached it, doubling with each further failure, at
+ * most the window; the wait runs from the last failure, on Redis' clock. A
+ * counter is forgotten once a window passes after its wait with no failure.
+ * A successful login clears its (account, client) counter only.
+ *
+ * Redis is only a helper here: when it is down the limiter fails open (logins
+ * proceed) and the Redis module logs the outage once. */
 #ifndef AUTH_LIMITER_H
 #define AUTH_LIMITER_H
 
@@ -13,26 +20,36 @@
 
 struct auth_limiter {
 	craft_redis_pool *redis;
-	long max_account; /* failures per account per window */
-	long max_client;  /* failures per client address per window */
-	long window_s;
+	long max_pair;    /* failures per (account, client) before waits */
+	long max_account; /* failures per account, across clients */
+	long max_client;  /* failures per client, across accounts */
+	long window_s;    /* longest wait; quiet time before a counter is forgotten */
 };
 
 /* The Lua scripts the limiter runs, for craft_redis_pool_new(). */
 extern const struct craft_redis_script auth_limiter_scripts[];
 extern const size_t auth_limiter_nscripts;
 
-/* 0 when the attempt may proceed; CRAFT_ETOOBIG when it must be refused, with
- * the seconds until it may be tried again in *retry_after. */
+/* The limiter's name for an account: the user's id when a login resolved to a
+ * user (user_id > 0), so that every spelling of it (any case, its email)
+ * shares one counter; else `name` folded to ASCII lower case. The result
+ * lives in the arena and is short whatever `name` is. */
+const char *auth_limiter_account(craft_arena *arena, long long user_id, const char *name);
+
+/* 0 when a login attempt may proceed; CRAFT_ETOOBIG when it must wait, with
+ * the whole seconds to wait in *retry_after. `account` (from
+ * auth_limiter_account) may be NULL: then only the client is checked. */
 int auth_limiter_check(struct auth_limiter *l, craft_arena *arena, const craft_span *span,
 		       const char *account, const char *client, long *retry_after);
 
-/* Count a failed attempt against both. */
+/* Count a failed login against the account, the client and the pair of them
+ * (only the client when `account` is NULL). */
 void auth_limiter_failure(struct auth_limiter *l, craft_arena *arena, const craft_span *span,
 			  const char *account, const char *client);
 
-/* Forget the account's failures after a successful login. */
+/* Forget the failures of this account from this client after a successful
+ * login (the account's count across clients stays). */
 void auth_limiter_success(struct auth_limiter *l, craft_arena *arena, const craft_span *span,
-			  const char *account);
+			  const char *account, const char *client);
 
 #endif

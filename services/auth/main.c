@@ -125,22 +125,29 @@ static const struct craft_config_field auth_fields[] = {
      .default_value = "5",
      .min = 1,
      .max = 1000,
+     .offset = FIELD(login_max_pair),
+     .help = "failed logins per account from one client before waits (429)"},
+    {.name = "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "50",
+     .min = 1,
+     .max = 1000000,
      .offset = FIELD(login_max_account),
-     .help = "failed logins per account per window before 429"},
+     .help = "failed logins per account from all clients before waits (429)"},
     {.name = "LOGIN_MAX_FAILURES_PER_CLIENT",
      .type = CRAFT_CONFIG_INT,
      .default_value = "20",
      .min = 1,
      .max = 100000,
      .offset = FIELD(login_max_client),
-     .help = "failed logins per client address per window before 429"},
+     .help = "failed logins per client address across accounts before waits (429)"},
     {.name = "LOGIN_WINDOW_SECONDS",
      .type = CRAFT_CONFIG_INT,
      .default_value = "300",
      .min = 1,
      .max = 86400,
      .offset = FIELD(login_window_s),
-     .help = "window of the failed-login counters"},
+     .help = "longest wait after failed logins; quiet time before they are forgotten"},
 };
 
 static unsigned cores(void)
@@ -210,18 +217,58 @@ static int check_admin_settings(const struct auth_config *c, char *err, size_t e
 	return CRAFT_EINVAL;
 }
 
-static double bcrypt_queued(void *ctx)
+static double queue_pending(void *ctx)
 {
 	struct craft_workq_stats st;
 	craft_workq_stats(ctx, &st);
 	return st.queued + st.running;
 }
 
-static double bcrypt_rejected(void *ctx)
+static double queue_rejected(void *ctx)
 {
 	struct craft_workq_stats st;
 	craft_workq_stats(ctx, &st);
 	return (double)st.rejected;
+}
+
+static double queue_completed(void *ctx)
+{
+	struct craft_workq_stats st;
+	craft_workq_stats(ctx, &st);
+	return (double)st.completed;
+}
+
+/* Start one bcrypt queue and publish <prefix>_pending, <prefix>_rejected_total
+ * and <prefix>_completed_total; `what` names its jobs in the help texts. */
+static int start_queue(struct auth_app *app, unsigned workers, unsigned max_queue,
+		       const char *prefix, const char *what, craft_workq **out)
+{
+	int rc = craft_workq_new(workers, max_queue, out);
+	if (rc)
+		return rc;
+	char name[96], help[160];
+	snprintf(name, sizeof(name), "%s_pending", prefix);
+	snprintf(help, sizeof(help), "%s queued or running", what);
+	craft_metrics_add_gauge(app->svc.metrics, name, help, queue_pending, *out);
+	snprintf(name, sizeof(name), "%s_rejected_total", prefix);
+	snprintf(help, sizeof(help), "%s refused because the queue was full", what);
+	craft_metrics_add_counter(app->svc.metrics, name, help, queue_rejected, *out);
+	snprintf(name, sizeof(name), "%s_completed_total", prefix);
+	snprintf(help, sizeof(help), "%s done", what);
+	craft_metrics_add_counter(app->svc.metrics, name, help, queue_completed, *out);
+	return CRAFT_OK;
+}
+
+static int start_bcrypt(struct auth_app *app, char *err, size_t err_len)
+{
+	const struct auth_config *c = &app->cfg;
+	unsigned workers = c->bcrypt_workers ? (unsigned)c->bcrypt_workers : cores();
+	if (start_queue(app, workers, (unsigned)c->bcrypt_queue, "craft_auth_bcrypt",
+			"Password hashes and checks", &app->bcrypt)) {
+		snprintf(err, err_len, "cannot start the bcrypt workers");
+		return CRAFT_EIO;
+	}
+	return CRAFT_OK;
 }
 
 static int setup(void *ctx, char *err, size_t err_len)
@@ -257,16 +304,8 @@ static int setup(void *ctx, char *err, size_t err_len)
 		snprintf(err, err_len, "bcrypt is not available (libxcrypt)");
 		return CRAFT_EINTERNAL;
 	}
-	unsigned workers = c->bcrypt_workers ? (unsigned)c->bcrypt_workers : cores();
-	if ((rc = craft_workq_new(workers, (unsigned)c->bcrypt_queue, &app->bcrypt))) {
-		snprintf(err, err_len, "cannot start the bcrypt workers");
+	if ((rc = start_bcrypt(app, err, err_len)))
 		return rc;
-	}
-	craft_metrics_add_gauge(app->svc.metrics, "craft_auth_bcrypt_pending",
-				"Password hashes queued or running", bcrypt_queued, app->bcrypt);
-	craft_metrics_add_counter(app->svc.metrics, "craft_auth_bcrypt_rejected_total",
-				  "Password hashes refused because the queue was full",
-				  bcrypt_rejected, app->bcrypt);
 	if ((rc = craft_service_open_db(&app->svc, &app->db, auth_users_stmts, auth_users_nstmts,
 					&app->pg, err, err_len)))
 		return rc;
@@ -274,9 +313,11 @@ static int setup(void *ctx, char *err, size_t err_len)
 					   auth_limiter_nscripts, &app->redis, err, err_len)))
 		return rc;
 	app->limiter = (struct auth_limiter){.redis = app->redis,
+					     .max_pair = c->login_max_pair,
 					     .max_account = c->login_max_account,
 					     .max_client = c->login_max_client,
 					     .window_s = c->login_window_s};
+	app->gate = (struct auth_gate){.pg = app->pg, .limiter = &app->limiter};
 	if (c->admin_username[0]) {
 		if (pthread_create(&app->admin_thread, NULL, bootstrap_admin, app) == 0)
 			app->admin_thread_started = true;

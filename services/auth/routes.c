@@ -17,7 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
-/* One bcrypt run, hashing or checking, done on the worker queue. */
+/* One bcrypt run, hashing or checking, done on a worker queue. */
 struct bcrypt_job {
 	struct auth_app *app;
 	craft_req *req;
@@ -31,10 +31,7 @@ struct bcrypt_job {
 	/* what the continuation needs */
 	const char *username;
 	const char *email;
-	const char *role;
-	const char *account;
-	const char *client;
-	bool user_found;
+	struct auth_login login;
 	bool too_long;
 };
 
@@ -50,13 +47,14 @@ static void run_bcrypt(void *arg)
 	craft_req_resume(j->req);
 }
 
-/* Hand the job to the bcrypt queue; `then` replies when it is done. */
-static void start_bcrypt(craft_req *req, struct bcrypt_job *j, craft_handler then)
+/* Hand the job to a bcrypt queue; `then` replies when it is done. */
+static void start_bcrypt(craft_req *req, craft_workq *queue, struct bcrypt_job *j,
+			 craft_handler then)
 {
 	j->req = req;
 	req->state = j;
 	craft_req_suspend(req, then);
-	if (craft_workq_submit(j->app->bcrypt, run_bcrypt, j) != CRAFT_OK) {
+	if (craft_workq_submit(queue, run_bcrypt, j) != CRAFT_OK) {
 		j->rejected = true;
 		craft_req_resume(req);
 	}
@@ -73,6 +71,18 @@ static bool reply_if_rejected(craft_req *req, const struct bcrypt_job *j)
 	craft_reply_header(req, "Retry-After", "1");
 	craft_reply_error(req, 503, "Server busy, try again shortly");
 	return true;
+}
+
+static void reply_too_many(craft_req *req, long retry_after, const char *what)
+{
+	craft_reply_header(req, "Retry-After", craft_arena_sprintf(req->arena, "%ld", retry_after));
+	craft_reply_error(req, 429, "Too many %s; try again in %ld seconds", what, retry_after);
+}
+
+static void reply_invalid_credentials(craft_req *req)
+{
+	craft_reply_header(req, "WWW-Authenticate", "Bearer");
+	craft_reply_error(req, 401, "Invalid credentials");
 }
 
 static void reply_field_error(craft_req *req, unsigned status, const char *field,
@@ -102,6 +112,19 @@ static bool internal_key_ok(craft_req *req)
 static const char *str_member(json_t *body, const char *name)
 {
 	return json_string_value(json_object_get(body, name));
+}
+
+/* The client address for rate limiting: the peer, or the first address of
+ * X-Forwarded-For when the peer proved it is our frontend (internal key). */
+static const char *client_address(craft_req *req)
+{
+	const char *xff = craft_req_header(req, "X-Forwarded-For");
+	if (xff && internal_key_ok(req)) {
+		size_t n = strcspn(xff, ", ");
+		if (n > 0 && n <= 64)
+			return craft_arena_strndup(req->arena, xff, n);
+	}
+	return craft_req_client_ip(req);
 }
 
 /* ---- POST /api/auth/register (internal) ---- */
@@ -179,23 +202,10 @@ static void register_user(craft_req *req)
 	j->username = values[0];
 	j->email = values[1];
 	j->password = values[2];
-	start_bcrypt(req, j, register_finish);
+	start_bcrypt(req, app->bcrypt, j, register_finish);
 }
 
 /* ---- POST /api/auth/login ---- */
-
-/* The client address for rate limiting: the peer, or the first address of
- * X-Forwarded-For when the peer proved it is our frontend (internal key). */
-static const char *client_address(craft_req *req)
-{
-	const char *xff = craft_req_header(req, "X-Forwarded-For");
-	if (xff && internal_key_ok(req)) {
-		size_t n = strcspn(xff, ", ");
-		if (n > 0 && n <= 64)
-			return craft_arena_strndup(req->arena, xff, n);
-	}
-	return craft_req_client_ip(req);
-}
 
 static void login_finish(craft_req *req)
 {
@@ -203,16 +213,15 @@ static void login_finish(craft_req *req)
 	struct auth_app *app = req->app;
 	if (reply_if_rejected(req, j))
 		return;
-	if (!j->match || !j->user_found || j->too_long) {
-		auth_limiter_failure(&app->limiter, req->arena, req->span, j->account, j->client);
-		craft_reply_header(req, "WWW-Authenticate", "Bearer");
-		craft_reply_error(req, 401, "Invalid credentials");
+	if (!j->match || !j->login.user_found || j->too_long) {
+		auth_gate_login_failed(&app->gate, req->arena, req->span, &j->login);
+		reply_invalid_credentials(req);
 		return;
 	}
-	auth_limiter_success(&app->limiter, req->arena, req->span, j->account);
+	auth_gate_login_succeeded(&app->gate, req->arena, req->span, &j->login);
 	char *token = NULL;
-	if (auth_token_issue(app->keys.signing, &app->token, j->username, j->role, time(NULL),
-			     &token) != CRAFT_OK) {
+	if (auth_token_issue(app->keys.signing, &app->token, j->login.user.username,
+			     j->login.user.role, time(NULL), &token) != CRAFT_OK) {
 		craft_reply_error(req, 500, "Cannot issue a token");
 		return;
 	}
@@ -235,38 +244,28 @@ static void login(craft_req *req)
 		craft_reply_error(req, 400, "username and password are required");
 		return;
 	}
-	if (strlen(username) > AUTH_EMAIL_MAX) {
-		craft_reply_header(req, "WWW-Authenticate", "Bearer");
-		craft_reply_error(req, 401, "Invalid credentials");
-		return;
-	}
 	struct bcrypt_job *j = craft_arena_calloc(req->arena, 1, sizeof(*j));
 	j->app = app;
 	j->password = password;
 	j->too_long = strlen(password) > AUTH_PASSWORD_MAX;
-	j->account = username;
-	j->client = client_address(req);
 	long retry = 0;
-	if (auth_limiter_check(&app->limiter, req->arena, req->span, j->account, j->client,
-			       &retry) == CRAFT_ETOOBIG) {
-		craft_reply_header(req, "Retry-After",
-				   craft_arena_sprintf(req->arena, "%ld", retry));
-		craft_reply_error(
-		    req, 429, "Too many failed login attempts; try again in %ld seconds", retry);
+	int rc = auth_gate_login(&app->gate, req->arena, req->span, username, client_address(req),
+				 &j->login, &retry);
+	if (rc == CRAFT_ETOOBIG) {
+		reply_too_many(req, retry, "failed login attempts");
 		return;
 	}
-	struct auth_user user;
-	int rc = auth_users_find_login(app->pg, req->arena, req->span, username, &user);
-	if (rc && rc != CRAFT_ENOTFOUND) {
+	if (rc == CRAFT_EINVAL) { /* a name no account can have */
+		reply_invalid_credentials(req);
+		return;
+	}
+	if (rc) {
 		craft_service_reply_db_error(req, rc);
 		return;
 	}
-	j->user_found = rc == CRAFT_OK;
 	/* Unknown users cost one bcrypt too, so timing does not tell who exists. */
-	j->stored = j->user_found ? user.password_hash : app->dummy_hash;
-	j->username = j->user_found ? user.username : NULL;
-	j->role = j->user_found ? user.role : NULL;
-	start_bcrypt(req, j, login_finish);
+	j->stored = j->login.user_found ? j->login.user.password_hash : app->dummy_hash;
+	start_bcrypt(req, app->bcrypt, j, login_finish);
 }
 
 /* ---- GET /api/auth/status ---- */

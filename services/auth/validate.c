@@ -81,3 +81,14 @@ const char *auth_check_password(const char *password)
 		return "password must be at most 72 bytes (bcrypt ignores anything longer)";
 	return NULL;
 }
+
+bool auth_login_name_possible(const char *name)
+{
+	size_t n = strnlen(name, AUTH_EMAIL_MAX + 1);
+	if (n == 0 || n > AUTH_EMAIL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x21 || (unsigned char)name[i] > 0x7e)
+			return false;
+	return true;
+}

@@ -18,4 +18,11 @@ const char *auth_check_username(const char *username);
 const char *auth_check_email(const char *email);
 const char *auth_check_password(const char *password);
 
+/* False when no account can have `name` as its username or email: empty,
+ * longer than AUTH_EMAIL_MAX, or holding a byte outside printable ASCII
+ * (both are ASCII only). Such a login is refused before any lookup, so that
+ * no database folding of other characters (U+212A KELVIN SIGN to 'k', U+0130
+ * to 'i') makes an alias of a real name. */
+bool auth_login_name_possible(const char *name);
+
 #endif

@@ -23,9 +23,9 @@ function register(user, key = internalApiKey) {
 
 // Logins that are meant to fail carry their own client address (vouched for by
 // the internal key), so the per-client limit of one test never blocks another.
-function login(username, password, clientIp) {
+function login(username, password, clientIp, opts = {}) {
   const headers = clientIp ? { 'x-forwarded-for': clientIp, 'x-internal-api-key': internalApiKey } : {};
-  return getJson(`${base}/api/auth/login`, { json: { username, password }, headers });
+  return getJson(`${base}/api/auth/login`, { json: { username, password }, headers, ...opts });
 }
 
 async function newUser(prefix = 'user') {
@@ -44,6 +44,16 @@ function assertError(res, status) {
 }
 
 const randomIp = () => `10.${crypto.randomInt(256)}.${crypto.randomInt(256)}.${crypto.randomInt(1, 255)}`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const loginWindow = Number(process.env.LOGIN_WINDOW_SECONDS || 300);
+const maxPerAccount = Number(process.env.LOGIN_MAX_FAILURES_PER_ACCOUNT || 50);
+
+// The value of an unlabelled metric on auth's /metrics (NaN when absent).
+async function metric(name) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = text.match(new RegExp(`^${name} (\\S+)$`, 'm'));
+  return m ? Number(m[1]) : NaN;
+}
 
 describe('auth service', () => {
   let jwks;
@@ -182,27 +192,111 @@ describe('auth service', () => {
       assertError(await getJson(`${base}/api/auth/login`, { json: { password: 'x' } }), 400);
     });
 
-    test('repeated failures for one account: 429 with Retry-After, even for the right password; then recovery', async () => {
+    test('failures from one client never block the owner elsewhere; that client gets 429 with Retry-After, then recovers', async () => {
       const user = await newUser('brute');
-      for (let i = 0; i < 5; i++) assertError(await login(user.username, `bad-${i}-password`, randomIp()), 401);
+      const attacker = randomIp();
+      for (let i = 0; i < 5; i++) assertError(await login(user.username, `bad-${i}-password`, attacker), 401);
+      const blocked = await login(user.username, user.password, attacker);
+      assertError(blocked, 429);
+      const wait = Number(blocked.headers.get('retry-after'));
+      assert.ok(wait >= 1 && wait <= loginWindow, `Retry-After ${wait}`);
+      // the owner, from another client, logs in at once
+      assert.equal((await login(user.username, user.password, randomIp())).status, 200);
+      assert.equal((await login(user.username, user.password)).status, 200);
+      // another account is not affected either
+      const other = await newUser('bystander');
+      assert.equal((await login(other.username, other.password, attacker)).status, 200);
+      // after the wait the right password works from that client too, and clears its count
+      await sleep(wait * 1000 + 200);
+      assert.equal((await login(user.username, user.password, attacker)).status, 200);
+      assertError(await login(user.username, 'bad-again-password', attacker), 401);
+    });
+
+    test('waits grow with each further failure, capped at the window', async () => {
+      const user = await newUser('grow');
+      const ip = randomIp();
+      for (let i = 0; i < 5; i++) assertError(await login(user.username, `bad-${i}-password`, ip), 401);
+      const waits = [];
+      for (let round = 0; round < 4; round++) {
+        const blocked = await login(user.username, user.password, ip);
+        assertError(blocked, 429);
+        const wait = Number(blocked.headers.get('retry-after'));
+        waits.push(wait);
+        await sleep(wait * 1000 + 200);
+        // past the wait one more try is let through; it fails and the next wait is longer
+        assertError(await login(user.username, `bad-round-${round}`, ip), 401);
+      }
+      const expected = [1, 2, 4, 8].map((w) => Math.min(w, loginWindow));
+      assert.deepEqual(waits, expected, `waits ${waits.join(', ')}`);
+    });
+
+    test('failures across many clients past the per-account threshold slow everyone down', async () => {
+      const user = await newUser('many');
+      // five clients at a time, each under its own (account, client) threshold
+      for (let i = 0; i < maxPerAccount; i += 5) {
+        const batch = Array.from({ length: Math.min(5, maxPerAccount - i) }, (_, k) =>
+          login(user.username, `bad-${i + k}-password`, randomIp()));
+        for (const res of await Promise.all(batch)) assertError(res, 401);
+      }
       const blocked = await login(user.username, user.password, randomIp());
       assertError(blocked, 429);
       const wait = Number(blocked.headers.get('retry-after'));
-      assert.ok(wait >= 1 && wait <= Number(process.env.LOGIN_WINDOW_SECONDS || 300), `Retry-After ${wait}`);
-      // another account is not affected
-      const other = await newUser('bystander');
-      assert.equal((await login(other.username, other.password)).status, 200);
-      // after the window the right password works again
-      await new Promise((r) => setTimeout(r, (wait + 1) * 1000));
+      assert.ok(wait >= 1 && wait <= loginWindow, `Retry-After ${wait}`);
+      assertError(await login(user.username, user.password), 429);
+      await sleep(wait * 1000 + 200);
       assert.equal((await login(user.username, user.password, randomIp())).status, 200);
     });
 
-    test('a successful login resets the account counter', async () => {
+    test('a successful login clears the (account, client) counter', async () => {
       const user = await newUser('reset');
-      for (let i = 0; i < 4; i++) assertError(await login(user.username, 'bad-password-x', randomIp()), 401);
-      assert.equal((await login(user.username, user.password)).status, 200);
-      for (let i = 0; i < 4; i++) assertError(await login(user.username, 'bad-password-y', randomIp()), 401);
-      assert.equal((await login(user.username, user.password)).status, 200);
+      const ip = randomIp();
+      for (let i = 0; i < 4; i++) assertError(await login(user.username, 'bad-password-x', ip), 401);
+      assert.equal((await login(user.username, user.password, ip)).status, 200);
+      for (let i = 0; i < 4; i++) assertError(await login(user.username, 'bad-password-y', ip), 401);
+      assert.equal((await login(user.username, user.password, ip)).status, 200);
+    });
+
+    test('one counter per account whatever the spelling: Kelvin sign, dotted capital I, case, email', async () => {
+      // U+212A folds to 'k' and U+0130 to 'i' under PostgreSQL's lower() in UTF-8 locales
+      const user = await newUser('kiki');
+      const kelvin = user.username.replaceAll('k', '\u212A');
+      const dotted = user.username.replaceAll('i', '\u0130');
+      const both = user.username.replaceAll('k', '\u212A').replaceAll('i', '\u0130');
+      // failures under one spelling block every other spelling from that client
+      const spellings = [user.username, user.username.toUpperCase(), user.email, user.email.toUpperCase()];
+      for (const failWith of spellings) {
+        const ip = randomIp();
+        for (let i = 0; i < 5; i++) assertError(await login(failWith, `bad-${i}-password`, ip), 401);
+        for (const name of [kelvin, dotted, both, ...spellings]) {
+          const res = await login(name, user.password, ip);
+          assert.notEqual(res.status, 200, `${JSON.stringify(name)} logged in after failures as ${failWith}`);
+        }
+        for (const name of spellings) assertError(await login(name, user.password, ip), 429);
+      }
+      // names no account can have never log in, even with the right password
+      for (const name of [kelvin, dotted, both]) {
+        const res = await login(name, user.password, randomIp());
+        assertError(res, 401);
+        assert.equal(res.body.error, 'Invalid credentials');
+      }
+    });
+
+    test('impossible identifiers: the same 401 without a bcrypt, counted against the client', async () => {
+      const ip = randomIp();
+      const ghost = await login(unique('ghost'), 'not-the-password', ip);
+      const checks = await metric('craft_auth_bcrypt_completed_total');
+      assert.ok(checks >= 1, `craft_auth_bcrypt_completed_total ${checks}`);
+      let last;
+      for (let i = 0; i < 19; i++) {
+        last = await login(`ghost\u212A${i}\u00e9`, 'not-the-password', ip);
+        assertError(last, 401);
+        assert.deepEqual(last.body, ghost.body);
+      }
+      assert.equal(await metric('craft_auth_bcrypt_completed_total'), checks);
+      // the client is now at its threshold across accounts
+      const user = await newUser('impossible');
+      assertError(await login(user.username, user.password, ip), 429);
+      assert.equal((await login(user.username, user.password, randomIp())).status, 200);
     });
 
     test('repeated failures from one client across accounts: 429', async () => {

@@ -7,8 +7,10 @@
 
 #include <cmocka.h>
 
+#include "auth/limiter.h"
 #include "auth/password.h"
 #include "auth/validate.h"
+#include "craft/arena.h"
 #include "craft/common.h"
 
 static void test_usernames(void **state)
@@ -103,13 +105,49 @@ static void test_bcrypt_round_trip(void **state)
 	assert_int_equal(auth_password_hash("x", 17, hash), CRAFT_EINVAL);
 }
 
+static void test_login_names(void **state)
+{
+	(void)state;
+	const char *possible[] = {"kiki", "Paper_Crane", "a@b.co", "o'neil+tag@example.com", "!"};
+	for (size_t i = 0; i < CRAFT_ARRAY_LEN(possible); i++)
+		assert_true(auth_login_name_possible(possible[i]));
+	/* U+212A KELVIN SIGN, U+0130, Latin-1, controls, spaces, empty, too long */
+	const char *impossible[] = {"\xe2\x84\xaaiki", "k\xc4\xb0ki", "caf\xc3\xa9",
+				    "tab\tname",       "two words",   "",
+				    "del\x7f"};
+	for (size_t i = 0; i < CRAFT_ARRAY_LEN(impossible); i++)
+		assert_false(auth_login_name_possible(impossible[i]));
+	char long_name[AUTH_EMAIL_MAX + 2];
+	memset(long_name, 'a', sizeof(long_name));
+	long_name[AUTH_EMAIL_MAX] = '\0';
+	assert_true(auth_login_name_possible(long_name));
+	long_name[AUTH_EMAIL_MAX] = 'a';
+	long_name[AUTH_EMAIL_MAX + 1] = '\0';
+	assert_false(auth_login_name_possible(long_name));
+}
+
+static void test_limiter_accounts(void **state)
+{
+	(void)state;
+	craft_arena *arena = craft_arena_new(0);
+	/* a resolved user is its id, whatever was typed */
+	assert_string_equal(auth_limiter_account(arena, 42, "KIKI"), "user:42");
+	assert_string_equal(auth_limiter_account(arena, 42, "kiki@example.com"), "user:42");
+	/* unknown names: ASCII case folded, nothing else, and bounded */
+	const char *a = auth_limiter_account(arena, 0, "Ghost.Name");
+	assert_string_equal(a, auth_limiter_account(arena, 0, "ghost.name"));
+	assert_string_not_equal(a, auth_limiter_account(arena, 0, "ghost.nam"));
+	assert_memory_equal(a, "name:", 5);
+	assert_int_equal(strlen(a), 5 + 32);
+	craft_arena_free(arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_usernames),
-	    cmocka_unit_test(test_emails),
-	    cmocka_unit_test(test_passwords),
-	    cmocka_unit_test(test_bcrypt_round_trip),
+	    cmocka_unit_test(test_usernames),   cmocka_unit_test(test_emails),
+	    cmocka_unit_test(test_passwords),   cmocka_unit_test(test_bcrypt_round_trip),
+	    cmocka_unit_test(test_login_names), cmocka_unit_test(test_limiter_accounts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,39 @@
+#include "gate.h"
+
+#include "craft/common.h"
+
+#include "validate.h"
+
+int auth_gate_login(const struct auth_gate *g, craft_arena *arena, const craft_span *span,
+		    const char *name, const char *client, struct auth_login *out, long *retry_after)
+{
+	*out = (struct auth_login){.client = client};
+	if (!auth_login_name_possible(name)) {
+		/* no bcrypt and no account: only the client's count grows */
+		if (auth_limiter_check(g->limiter, arena, span, NULL, client, retry_after))
+			return CRAFT_ETOOBIG;
+		auth_limiter_failure(g->limiter, arena, span, NULL, client);
+		return CRAFT_EINVAL;
+	}
+	int rc = auth_users_find_login(g->pg, arena, span, name, &out->user);
+	if (rc && rc != CRAFT_ENOTFOUND)
+		return rc;
+	out->user_found = rc == CRAFT_OK;
+	/* every spelling of a user is one account; unknown names count as typed */
+	out->account = auth_limiter_account(arena, out->user_found ? out->user.id : 0, name);
+	if (auth_limiter_check(g->limiter, arena, span, out->account, client, retry_after))
+		return CRAFT_ETOOBIG;
+	return CRAFT_OK;
+}
+
+void auth_gate_login_failed(const struct auth_gate *g, craft_arena *arena, const craft_span *span,
+			    const struct auth_login *login)
+{
+	auth_limiter_failure(g->limiter, arena, span, login->account, login->client);
+}
+
+void auth_gate_login_succeeded(const struct auth_gate *g, craft_arena *arena,
+			       const craft_span *span, const struct auth_login *login)
+{
+	auth_limiter_success(g->limiter, arena, span, login->account, login->client);
+}
