@@ -29,6 +29,8 @@ struct auth_config {
 	long bcrypt_cost;
 	long bcrypt_workers;
 	long bcrypt_queue;
+	long bcrypt_register_workers;
+	long bcrypt_register_queue;
 	const char *admin_username;
 	const char *admin_password;
 	const char *admin_email;
@@ -36,6 +38,8 @@ struct auth_config {
 	long login_max_account;
 	long login_max_client;
 	long login_window_s;
+	long register_max_client;
+	long register_window_s;
 };
 
 struct auth_app {
@@ -45,7 +49,8 @@ struct auth_app {
 	craft_pg_pool *pg;
 	struct craft_cache_config cache;
 	craft_redis_pool *redis;
-	craft_workq *bcrypt;
+	craft_workq *bcrypt;          /* password checks of logins */
+	craft_workq *bcrypt_register; /* hashes of registrations: logins keep their share */
 	struct auth_keys keys;
 	struct auth_token_opts token;
 	struct auth_limiter limiter;

@@ -37,3 +37,36 @@ void auth_gate_login_succeeded(const struct auth_gate *g, craft_arena *arena,
 {
 	auth_limiter_success(g->limiter, arena, span, login->account, login->client);
 }
+
+static int taken(const struct auth_gate *g, craft_arena *arena, const craft_span *span,
+		 const char *username, const char *email, const char **field)
+{
+	bool user_taken = false, email_taken = false;
+	int rc = auth_users_taken(g->pg, arena, span, username, email, &user_taken, &email_taken);
+	if (rc)
+		return rc;
+	*field = user_taken ? "username" : email_taken ? "email" : NULL;
+	return CRAFT_OK;
+}
+
+int auth_gate_register(const struct auth_gate *g, craft_arena *arena, const craft_span *span,
+		       const char *username, const char *email, const char *client,
+		       const char **taken_field, long *retry_after)
+{
+	if (auth_limiter_register(g->limiter, arena, span, client, retry_after))
+		return CRAFT_ETOOBIG;
+	*taken_field = NULL;
+	int rc = taken(g, arena, span, username, email, taken_field);
+	if (rc)
+		return rc;
+	return *taken_field ? CRAFT_ECONFLICT : CRAFT_OK;
+}
+
+const char *auth_gate_taken_field(const struct auth_gate *g, craft_arena *arena,
+				  const craft_span *span, const char *username, const char *email)
+{
+	const char *field = NULL;
+	if (taken(g, arena, span, username, email, &field) || !field)
+		return "username";
+	return field;
+}

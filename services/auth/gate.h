@@ -1,6 +1,7 @@
-/* gate.h - whether a login may go on to bcrypt: the decisions taken before
- * a password is checked, and what a login's outcome counts. Domain logic
- * over the users table and the limiter; knows nothing of HTTP. */
+/* gate.h - whether a login or a registration may go on to bcrypt: the
+ * decisions taken before a password is checked or hashed, and what a login's
+ * outcome counts. Domain logic over the users table and the limiter; knows
+ * nothing of HTTP. */
 #ifndef AUTH_GATE_H
 #define AUTH_GATE_H
 
@@ -44,5 +45,19 @@ void auth_gate_login_failed(const struct auth_gate *g, craft_arena *arena, const
 /* Clear this account's failures from this client after a right password. */
 void auth_gate_login_succeeded(const struct auth_gate *g, craft_arena *arena,
 			       const craft_span *span, const struct auth_login *login);
+
+/* Count a registration attempt from `client`, then look whether the username
+ * or the email is taken, so that a taken one costs no bcrypt. Returns 0 to go
+ * on and hash; CRAFT_ETOOBIG with *retry_after past the client's quota;
+ * CRAFT_ECONFLICT with *taken_field "username" or "email"; or a craft_pg
+ * error. */
+int auth_gate_register(const struct auth_gate *g, craft_arena *arena, const craft_span *span,
+		       const char *username, const char *email, const char *client,
+		       const char **taken_field, long *retry_after);
+
+/* Which of the two is taken after an INSERT lost a race: "username" (also
+ * when both are, or when the lookup fails) or "email". */
+const char *auth_gate_taken_field(const struct auth_gate *g, craft_arena *arena,
+				  const craft_span *span, const char *username, const char *email);
 
 #endif

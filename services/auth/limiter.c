@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LOGIN_PREFIX "craftista:v1:auth:login:"
+#define LOGIN_PREFIX    "craftista:v1:auth:login:"
+#define REGISTER_PREFIX "craftista:v1:auth:register:"
 
 /* What every login script shares: Redis' clock in milliseconds, the cap (the
  * window, in ms, after the thresholds in ARGV) and the wait that n failures
@@ -43,9 +44,22 @@ static const char FAIL_LUA[] =
 		      "end\n"
 		      "return 0\n";
 
+/* Count a registration in a fixed window: seconds to wait, or 0.
+ * KEYS client counter; ARGV max, window in seconds. */
+static const char REGISTER_LUA[] = "local n = redis.call('INCR', KEYS[1])\n"
+				   "local ttl = redis.call('TTL', KEYS[1])\n"
+				   "if ttl < 0 then\n"
+				   "  redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
+				   "  ttl = tonumber(ARGV[2])\n"
+				   "end\n"
+				   "if n <= tonumber(ARGV[1]) then return 0 end\n"
+				   "if ttl < 1 then ttl = 1 end\n"
+				   "return ttl\n";
+
 const struct craft_redis_script auth_limiter_scripts[] = {
     {.name = "login_check", .lua = CHECK_LUA},
     {.name = "login_fail", .lua = FAIL_LUA},
+    {.name = "register_count", .lua = REGISTER_LUA},
 };
 const size_t auth_limiter_nscripts = CRAFT_ARRAY_LEN(auth_limiter_scripts);
 
@@ -118,4 +132,21 @@ void auth_limiter_success(struct auth_limiter *l, craft_arena *arena, const craf
 	const char *argv[] = {
 	    "DEL", craft_arena_sprintf(arena, LOGIN_PREFIX "pair:%s:%.64s", account, client)};
 	craft_redis_command(l->redis, arena, span, NULL, 2, argv, NULL);
+}
+
+int auth_limiter_register(struct auth_limiter *l, craft_arena *arena, const craft_span *span,
+			  const char *client, long *retry_after)
+{
+	const char *argv[] = {craft_arena_sprintf(arena, REGISTER_PREFIX "ip:%.64s", client),
+			      craft_arena_sprintf(arena, "%ld", l->register_max),
+			      craft_arena_sprintf(arena, "%ld", l->register_window_s)};
+	redisReply *reply = NULL;
+	int rc =
+	    craft_redis_eval(l->redis, arena, span, &reply, "register_count", 1, 3, argv, NULL);
+	if (rc != CRAFT_OK || !reply || reply->type != REDIS_REPLY_INTEGER)
+		return CRAFT_OK; /* fail open */
+	if (reply->integer <= 0)
+		return CRAFT_OK;
+	*retry_after = (long)reply->integer;
+	return CRAFT_ETOOBIG;
 }

@@ -1,5 +1,5 @@
-/* limiter.h - brute-force protection for logins, shared by every auth
- * replica through Redis.
+/* limiter.h - brute-force protection for logins and a registration quota,
+ * shared by every auth replica through Redis.
  *
  * Failed logins are counted per (account, client address), per account across
  * clients and per client across accounts, each against its own threshold.
@@ -9,8 +9,10 @@
  * counter is forgotten once a window passes after its wait with no failure.
  * A successful login clears its (account, client) counter only.
  *
+ * Registrations are counted per client address in fixed windows.
+ *
  * Redis is only a helper here: when it is down the limiter fails open (logins
- * proceed) and the Redis module logs the outage once. */
+ * and registrations proceed) and the Redis module logs the outage once. */
 #ifndef AUTH_LIMITER_H
 #define AUTH_LIMITER_H
 
@@ -20,10 +22,12 @@
 
 struct auth_limiter {
 	craft_redis_pool *redis;
-	long max_pair;    /* failures per (account, client) before waits */
-	long max_account; /* failures per account, across clients */
-	long max_client;  /* failures per client, across accounts */
-	long window_s;    /* longest wait; quiet time before a counter is forgotten */
+	long max_pair;          /* failures per (account, client) before waits */
+	long max_account;       /* failures per account, across clients */
+	long max_client;        /* failures per client, across accounts */
+	long window_s;          /* longest wait; quiet time before a counter is forgotten */
+	long register_max;      /* registrations per client per register window */
+	long register_window_s; /* that window */
 };
 
 /* The Lua scripts the limiter runs, for craft_redis_pool_new(). */
@@ -51,5 +55,11 @@ void auth_limiter_failure(struct auth_limiter *l, craft_arena *arena, const craf
  * login (the account's count across clients stays). */
 void auth_limiter_success(struct auth_limiter *l, craft_arena *arena, const craft_span *span,
 			  const char *account, const char *client);
+
+/* Count a registration attempt from `client`: 0 when it may proceed,
+ * CRAFT_ETOOBIG past the quota, with the seconds until the window ends in
+ * *retry_after. */
+int auth_limiter_register(struct auth_limiter *l, craft_arena *arena, const craft_span *span,
+			  const char *client, long *retry_after);
 
 #endif

@@ -101,6 +101,20 @@ static const struct craft_config_field auth_fields[] = {
      .max = 100000,
      .offset = FIELD(bcrypt_queue),
      .help = "password checks that may wait; more are refused with 503"},
+    {.name = "BCRYPT_REGISTER_WORKERS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "1",
+     .min = 1,
+     .max = 64,
+     .offset = FIELD(bcrypt_register_workers),
+     .help = "threads that hash the passwords of registrations, apart from logins"},
+    {.name = "BCRYPT_REGISTER_QUEUE",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "16",
+     .min = 1,
+     .max = 100000,
+     .offset = FIELD(bcrypt_register_queue),
+     .help = "registrations that may wait for a hash; more are refused with 503"},
     {.name = "ADMIN_USERNAME",
      .type = CRAFT_CONFIG_STR,
      .default_value = "",
@@ -148,6 +162,20 @@ static const struct craft_config_field auth_fields[] = {
      .max = 86400,
      .offset = FIELD(login_window_s),
      .help = "longest wait after failed logins; quiet time before they are forgotten"},
+    {.name = "REGISTER_MAX_PER_CLIENT",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "10",
+     .min = 1,
+     .max = 1000000,
+     .offset = FIELD(register_max_client),
+     .help = "registrations per client address per window before 429"},
+    {.name = "REGISTER_WINDOW_SECONDS",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "3600",
+     .min = 1,
+     .max = 86400,
+     .offset = FIELD(register_window_s),
+     .help = "window of the registration counters"},
 };
 
 static unsigned cores(void)
@@ -259,12 +287,17 @@ static int start_queue(struct auth_app *app, unsigned workers, unsigned max_queu
 	return CRAFT_OK;
 }
 
+/* Logins and registrations hash on queues of their own, so that a flood of
+ * registrations can never take the whole of the hashing from logins. */
 static int start_bcrypt(struct auth_app *app, char *err, size_t err_len)
 {
 	const struct auth_config *c = &app->cfg;
 	unsigned workers = c->bcrypt_workers ? (unsigned)c->bcrypt_workers : cores();
 	if (start_queue(app, workers, (unsigned)c->bcrypt_queue, "craft_auth_bcrypt",
-			"Password hashes and checks", &app->bcrypt)) {
+			"Password checks of logins", &app->bcrypt) ||
+	    start_queue(app, (unsigned)c->bcrypt_register_workers,
+			(unsigned)c->bcrypt_register_queue, "craft_auth_bcrypt_register",
+			"Password hashes of registrations", &app->bcrypt_register)) {
 		snprintf(err, err_len, "cannot start the bcrypt workers");
 		return CRAFT_EIO;
 	}
@@ -316,7 +349,9 @@ static int setup(void *ctx, char *err, size_t err_len)
 					     .max_pair = c->login_max_pair,
 					     .max_account = c->login_max_account,
 					     .max_client = c->login_max_client,
-					     .window_s = c->login_window_s};
+					     .window_s = c->login_window_s,
+					     .register_max = c->register_max_client,
+					     .register_window_s = c->register_window_s};
 	app->gate = (struct auth_gate){.pg = app->pg, .limiter = &app->limiter};
 	if (c->admin_username[0]) {
 		if (pthread_create(&app->admin_thread, NULL, bootstrap_admin, app) == 0)
@@ -334,6 +369,7 @@ static void teardown(void *ctx)
 	}
 	craft_stop_cleanup(&app->admin_stop);
 	craft_workq_free(app->bcrypt);
+	craft_workq_free(app->bcrypt_register);
 	if (app->redis)
 		craft_service_close_cache(&app->cache, app->redis);
 	if (app->pg)

@@ -129,6 +129,14 @@ static const char *client_address(craft_req *req)
 
 /* ---- POST /api/auth/register (internal) ---- */
 
+static void reply_taken(craft_req *req, const char *field)
+{
+	if (strcmp(field, "email") == 0)
+		reply_field_error(req, 409, "email", "Email already registered");
+	else
+		reply_field_error(req, 409, "username", "Username already exists");
+}
+
 static void register_finish(craft_req *req)
 {
 	struct bcrypt_job *j = req->state;
@@ -142,14 +150,9 @@ static void register_finish(craft_req *req)
 	long long id = 0;
 	int rc =
 	    auth_users_insert(app->pg, req->arena, req->span, j->username, j->email, j->hash, &id);
-	if (rc == CRAFT_ECONFLICT) {
-		bool user_taken = false, email_taken = false;
-		auth_users_taken(app->pg, req->arena, req->span, j->username, j->email, &user_taken,
-				 &email_taken);
-		if (email_taken && !user_taken)
-			reply_field_error(req, 409, "email", "Email already registered");
-		else
-			reply_field_error(req, 409, "username", "Username already exists");
+	if (rc == CRAFT_ECONFLICT) { /* lost a race after the check in register_user */
+		reply_taken(req, auth_gate_taken_field(&app->gate, req->arena, req->span,
+						       j->username, j->email));
 		return;
 	}
 	if (rc) {
@@ -163,6 +166,35 @@ static void register_finish(craft_req *req)
 				   "user_id", (json_int_t)id, "username", j->username));
 }
 
+/* The three fields of a registration, each checked; false when it has
+ * already replied 400 naming the field. */
+static bool register_input(craft_req *req, const char *values[3])
+{
+	json_t *body;
+	if (craft_req_json_body(req, &body))
+		return false;
+	static const char *const fields[] = {"username", "email", "password"};
+	for (size_t i = 0; i < 3; i++) {
+		values[i] = str_member(body, fields[i]);
+		if (!values[i]) {
+			reply_field_error(req, 400, fields[i],
+					  craft_arena_sprintf(
+					      req->arena, "%s is required (a string)", fields[i]));
+			return false;
+		}
+	}
+	const char *(*const checks[])(const char *) = {auth_check_username, auth_check_email,
+						       auth_check_password};
+	for (size_t i = 0; i < 3; i++) {
+		const char *problem = checks[i](values[i]);
+		if (problem) {
+			reply_field_error(req, 400, fields[i], problem);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void register_user(craft_req *req)
 {
 	struct auth_app *app = req->app;
@@ -170,31 +202,23 @@ static void register_user(craft_req *req)
 		craft_reply_error(req, 401, "Invalid or missing internal API key");
 		return;
 	}
-	json_t *body;
-	if (craft_req_json_body(req, &body))
-		return;
-	static const char *const fields[] = {"username", "email", "password"};
 	const char *values[3];
-	for (size_t i = 0; i < 3; i++) {
-		values[i] = str_member(body, fields[i]);
-		if (!values[i]) {
-			reply_field_error(req, 400, fields[i],
-					  craft_arena_sprintf(
-					      req->arena, "%s is required (a string)", fields[i]));
-			return;
-		}
-	}
-	const char *problem;
-	if ((problem = auth_check_username(values[0]))) {
-		reply_field_error(req, 400, "username", problem);
+	if (!register_input(req, values))
+		return;
+	const char *taken = NULL;
+	long retry = 0;
+	int rc = auth_gate_register(&app->gate, req->arena, req->span, values[0], values[1],
+				    client_address(req), &taken, &retry);
+	if (rc == CRAFT_ETOOBIG) {
+		reply_too_many(req, retry, "registrations from this address");
 		return;
 	}
-	if ((problem = auth_check_email(values[1]))) {
-		reply_field_error(req, 400, "email", problem);
+	if (rc == CRAFT_ECONFLICT) { /* taken already: no bcrypt spent on it */
+		reply_taken(req, taken);
 		return;
 	}
-	if ((problem = auth_check_password(values[2]))) {
-		reply_field_error(req, 400, "password", problem);
+	if (rc) {
+		craft_service_reply_db_error(req, rc);
 		return;
 	}
 	struct bcrypt_job *j = craft_arena_calloc(req->arena, 1, sizeof(*j));
@@ -202,7 +226,7 @@ static void register_user(craft_req *req)
 	j->username = values[0];
 	j->email = values[1];
 	j->password = values[2];
-	start_bcrypt(req, app->bcrypt, j, register_finish);
+	start_bcrypt(req, app->bcrypt_register, j, register_finish);
 }
 
 /* ---- POST /api/auth/login ---- */

@@ -55,6 +55,22 @@ async function metric(name) {
   return m ? Number(m[1]) : NaN;
 }
 
+// Restarts auth with extra settings; restoreAuth() brings back the stack's own.
+async function restartAuth(env = {}) {
+  stack('svc-stop', 'auth');
+  stack('svc-start', 'auth', { env });
+  // the restart closed our pooled keep-alive connections: let the client notice
+  await waitFor(`${base}/health`);
+}
+const restoreAuth = () => restartAuth();
+
+// A registration vouched for by the internal key on behalf of `clientIp`.
+function registerFrom(user, clientIp, opts = {}) {
+  return getJson(`${base}/api/auth/register`, {
+    json: user, headers: { 'x-internal-api-key': internalApiKey, 'x-forwarded-for': clientIp }, ...opts,
+  });
+}
+
 describe('auth service', () => {
   let jwks;
   before(async () => {
@@ -95,6 +111,21 @@ describe('auth service', () => {
         register({ username, email: `${username}.${i}@example.com`, password: 'origami-fold' })));
       const statuses = results.map((r) => r.status).sort();
       assert.deepEqual(statuses, [200, ...Array(19).fill(409)]);
+    });
+
+    test('a taken username or email: 409 at once, without hashing a password', async () => {
+      const user = await newUser('taken');
+      const hashes = await metric('craft_auth_bcrypt_register_completed_total');
+      assert.ok(hashes >= 1, `craft_auth_bcrypt_register_completed_total ${hashes}`);
+      let res = await register({ ...user, username: user.username.toUpperCase(), email: `other_${user.email}` });
+      assertError(res, 409);
+      assert.equal(res.body.field, 'username');
+      res = await register({ ...user, username: unique('taken2') });
+      assertError(res, 409);
+      assert.equal(res.body.field, 'email');
+      assert.equal(await metric('craft_auth_bcrypt_register_completed_total'), hashes);
+      await newUser('taken3');
+      assert.equal(await metric('craft_auth_bcrypt_register_completed_total'), hashes + 1);
     });
 
     const long = (n, c = 'a') => c.repeat(n);
@@ -450,6 +481,48 @@ describe('auth service', () => {
       assert.equal(health.status, 200);
       assert.equal(health.body.status, 'healthy');
       assert.equal(health.body.cache, 'up');
+    });
+  });
+
+  describe('registration under load', () => {
+    after(restoreAuth);
+
+    test('registrations per client are limited: 429 with Retry-After; other clients go on', async () => {
+      await restartAuth({ REGISTER_MAX_PER_CLIENT: '3', REGISTER_WINDOW_SECONDS: '60' });
+      const ip = randomIp();
+      const fresh = () => {
+        const username = unique('perip');
+        return { username, email: `${username}@example.com`, password: 'origami-fold' };
+      };
+      for (let i = 0; i < 3; i++) assert.equal((await registerFrom(fresh(), ip)).status, 200);
+      const refused = await registerFrom(fresh(), ip);
+      assertError(refused, 429);
+      const wait = Number(refused.headers.get('retry-after'));
+      assert.ok(wait >= 1 && wait <= 60, `Retry-After ${wait}`);
+      assert.equal((await registerFrom(fresh(), randomIp())).status, 200);
+    });
+
+    test('a flood of registrations leaves logins their share of the hashing', async () => {
+      await restartAuth({ BCRYPT_COST: '12', BCRYPT_REGISTER_WORKERS: '1', BCRYPT_REGISTER_QUEUE: '16' });
+      const user = await newUser('flooded');
+      const flood = Array.from({ length: 80 }, () => {
+        const username = unique('flood');
+        return registerFrom({ username, email: `${username}@example.com`, password: 'origami-fold' },
+          randomIp(), { timeoutMs: 120_000 });
+      });
+      await sleep(100);
+      // a generous bound, not a measure of speed: behind the flood it would wait for all of it
+      const res = await login(user.username, user.password, randomIp(), { timeoutMs: 5000 }).catch((err) => {
+        assert.fail(`the login did not answer within 5 s during the flood (${err.name})`);
+      });
+      assert.equal(res.status, 200, res.text);
+      const results = await Promise.all(flood);
+      for (const r of results) {
+        assert.ok([200, 503].includes(r.status), `${r.status} ${r.text}`);
+        if (r.status === 503) assert.ok(Number(r.headers.get('retry-after')) >= 1);
+      }
+      assert.ok(results.some((r) => r.status === 503), 'the registration queue never filled');
+      assert.ok(await metric('craft_auth_bcrypt_register_rejected_total') >= 1);
     });
   });
 
