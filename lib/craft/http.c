@@ -374,6 +374,9 @@ static void finish_reply(craft_req *req, unsigned status, const char *content_ty
 	if (content_type)
 		set_default(req, "Content-Type", content_type);
 	set_default(req, "X-Content-Type-Options", "nosniff");
+	/* A refusal for now always says when to come back (RFC 9110 §10.2.3). */
+	if (status == 503)
+		set_default(req, "Retry-After", "1");
 	/* headers were prepended: add them in reverse for the original order */
 	struct out_header *rev = NULL;
 	for (struct out_header *h = p->headers, *next; h; h = next) {

@@ -362,6 +362,8 @@ static void pass_through(craft_req *req, const struct backend_answer *a, const c
 		return;
 	}
 	craft_reply_header(req, "Cache-Control", "no-store");
+	if (a->retry_after)
+		craft_reply_header(req, "Retry-After", a->retry_after);
 	craft_reply(req, a->status, a->content_type ? a->content_type : "application/json", a->body,
 		    a->body_len);
 }
@@ -501,6 +503,26 @@ static void vote_answered(craft_req *req)
 	craft_reply(req, 200, "text/plain; charset=utf-8", text, strlen(text));
 }
 
+/* A vote from a session whose token cannot be checked right now (auth's keys
+ * not fetched yet, or a key being rotated in): not the user's fault, so 503
+ * with Retry-After and the session kept, rather than a 401 that sends them
+ * to the login page. */
+static void reply_unverifiable(craft_req *req, long id)
+{
+	struct frontend_app *app = req->app;
+	static const char msg[] = "Your sign-in cannot be checked right now; try again shortly";
+	if (wants_redirect(req)) {
+		session_flash(req, &app->session, "error", msg, NULL);
+		redirect(req, back_to_card(req, id));
+		return;
+	}
+	craft_reply_header(req, "Retry-After", "1");
+	if (wants_json(req))
+		craft_reply_json(req, 503, json_pack("{s:s}", "error", msg));
+	else
+		craft_reply(req, 503, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
+}
+
 static void change_vote(craft_req *req, bool add)
 {
 	struct frontend_app *app = req->app;
@@ -508,7 +530,12 @@ static void change_vote(craft_req *req, bool add)
 	if (craft_req_param_id(req, "id", &id) || !check_origin(req))
 		return;
 	struct session_user u;
-	if (!session_user(req, app->jwks, &app->session, &u)) {
+	bool in = session_user(req, app->jwks, &app->session, &u);
+	if (!in && u.unverifiable) {
+		reply_unverifiable(req, id);
+		return;
+	}
+	if (!in) {
 		if (wants_redirect(req)) {
 			session_flash(req, &app->session, "info", "Log in to vote", NULL);
 			redirect(req, "/login");

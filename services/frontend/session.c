@@ -28,6 +28,7 @@ static const char *secure_attr(const struct session_options *o)
 bool session_user(craft_req *req, craft_jwks_cache *jwks, const struct session_options *o,
 		  struct session_user *user)
 {
+	user->unverifiable = false;
 	const char *token = craft_req_cookie(req, "jwt_token");
 	if (!token || !token[0])
 		return false;
@@ -42,6 +43,8 @@ bool session_user(craft_req *req, craft_jwks_cache *jwks, const struct session_o
 		 * once the keys are known, is logged in again. */
 		if (rc != CRAFT_EUNAVAIL && rc != CRAFT_ENOTFOUND)
 			session_clear(req, o);
+		else
+			user->unverifiable = true;
 		craft_log(CRAFT_LOG_DEBUG, req->span, "session token refused", "{s:s}", "reason",
 			  reason ? reason : "");
 		return false;

@@ -18,6 +18,7 @@ struct session_user {
 	const char *role;
 	const char *token; /* the raw JWT, forwarded to product as a Bearer token */
 	long long exp;
+	bool unverifiable; /* a cookie that cannot be checked now (no keys, unknown kid) */
 };
 
 struct session_options {
@@ -29,7 +30,9 @@ struct session_options {
 /* The logged-in user from the jwt_token cookie, verified (signature, expiry)
  * with the JWKS cache. Returns true with *user; false when there is no valid
  * session — and when a cookie was present but invalid, both cookies are
- * cleared on this request's response. */
+ * cleared on this request's response. A cookie that cannot be checked now
+ * (no key set yet, or a key id not published to us yet) is kept: false with
+ * user->unverifiable set, so actions can answer 503 rather than 401. */
 bool session_user(craft_req *req, craft_jwks_cache *jwks, const struct session_options *o,
 		  struct session_user *user);
 

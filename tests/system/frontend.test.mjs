@@ -4,6 +4,7 @@
 // static files (types, ETag/304, gzip, no traversal).
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { urls, stack, getJson, waitFor } from './lib/stack.js';
@@ -156,6 +157,19 @@ describe('frontend', () => {
       const cleared = cookiesOf(res);
       assert.ok(cleared.some((c) => c.startsWith('jwt_token=;') && c.includes('Max-Age=0')));
       assert.ok(cleared.some((c) => c.startsWith('username=;') && c.includes('Max-Age=0')));
+    });
+
+    test('a token whose key is not published yet keeps the session: anonymous view, votes 503 with Retry-After', async () => {
+      const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const early = await tokenFor('someone_early', { key: privateKey, header: { kid: `not-yet-${Date.now()}` } });
+      const cookie = `jwt_token=${early}; username=someone_early`;
+      const status = await fetch(`${base}/auth/status`, { headers: { cookie } });
+      assert.deepEqual(await status.json(), { authenticated: false });
+      assert.deepEqual(cookiesOf(status).filter((c) => c.startsWith('jwt_token=')), []);
+      const vote = await getJson(`${base}/api/origamis/2/vote`, { method: 'POST', headers: { cookie, accept: 'application/json' } });
+      assert.equal(vote.status, 503, vote.text);
+      assert.ok(Number(vote.headers.get('retry-after')) >= 1);
+      assert.deepEqual(vote.headers.getSetCookie().filter((c) => c.startsWith('jwt_token=')), []);
     });
 
     test('an expired session logs the visitor out gracefully', async () => {
@@ -318,13 +332,16 @@ describe('frontend', () => {
         assert.equal((html.match(/<article[^>]*class="card/g) || []).length, 12);
         assert.equal((await getJson(`${base}/api/service-status`)).body.Recommendation, 'down');
         assert.equal((await getJson(`${base}/recommendation-status`)).body.status, 'down');
-        assert.equal((await getJson(`${base}/daily-origami`)).status, 503);
+        const daily = await getJson(`${base}/daily-origami`);
+        assert.equal(daily.status, 503);
+        assert.ok(Number(daily.headers.get('retry-after')) >= 1, 'a 503 says when to retry');
       } finally {
         stack('svc-start', 'recommendation');
       }
     });
 
-    test('product stopped: the collection shows a note, the rest renders', async () => {
+    test('product stopped: the collection shows a note, the rest renders; 503s say when to retry', async () => {
+      const session = await registerAndLogin();
       stack('svc-stop', 'product');
       try {
         const res = await fetch(`${base}/`);
@@ -335,7 +352,12 @@ describe('frontend', () => {
         const status = (await getJson(`${base}/api/service-status`)).body;
         assert.equal(status.Catalogue, 'down');
         assert.equal(status.Authentication, 'up');
-        assert.equal((await getJson(`${base}/api/products`)).status, 503);
+        const list = await getJson(`${base}/api/products`);
+        assert.equal(list.status, 503);
+        assert.ok(Number(list.headers.get('retry-after')) >= 1, 'a 503 says when to retry');
+        const vote = await getJson(`${base}/api/origamis/3/vote`, { method: 'POST', headers: { cookie: session.cookie, accept: 'application/json' } });
+        assert.equal(vote.status, 503, vote.text);
+        assert.ok(Number(vote.headers.get('retry-after')) >= 1, 'a 503 says when to retry');
       } finally {
         stack('svc-start', 'product');
       }
