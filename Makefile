@@ -1,6 +1,6 @@
 # Thin entry points; the work is done by the scripts in scripts/.
 #   make run | test | stop | build | unit | system | browser | status | logs
-#   make format | format-check | sanitize | bench | fuzz | deploy-check | clean | distclean
+#   make format | format-check | sanitize | bench | soak | fuzz | deploy-check | clean | distclean
 .DEFAULT_GOAL := build
 SHELL := /bin/bash
 
@@ -8,7 +8,7 @@ FORMAT_DIRS := lib services tools tests/unit fuzz
 FORMAT_FILES = find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h' \) -print0 2>/dev/null
 
 .PHONY: build run test stop status logs unit system browser format format-check sanitize \
-	bench fuzz deploy-check clean distclean
+	bench soak fuzz deploy-check clean distclean
 
 build:
 	scripts/deps.sh
@@ -57,6 +57,11 @@ sanitize:
 bench:
 	@if [ -x bench/run.sh ]; then bench/run.sh; \
 	else echo "no benchmarks yet: bench/run.sh is missing" >&2; exit 1; fi
+
+# Chaos under load (soak/run.sh): SOAK_SECONDS (default 300), SOAK_SANITIZE=1 for the
+# ASan+UBSan build. Not part of test; .ci/run runs its 60-second variant.
+soak:
+	soak/run.sh
 
 # libFuzzer targets (clang) in build-fuzz/, FUZZ_SECONDS per target (default 60).
 fuzz:

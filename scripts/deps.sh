@@ -5,6 +5,7 @@
 #
 #   scripts/deps.sh          packages to build and run
 #   scripts/deps.sh --test   the same, plus what the tests need
+#   scripts/deps.sh --soak   the same as the first, plus the soak's balancer and charts
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -18,6 +19,8 @@ BUILD_RUN_PACKAGES=(
 BROWSER_PACKAGES=(chromium)
 # the bounded libFuzzer run that make test ends with
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+# make soak: the load balancer in front of the replicas, and the report's chart
+SOAK_PACKAGES=(haproxy gnuplot-nox)
 NODE_MIN_MAJOR=18
 
 # pkg_present NAME: true when NAME is installed (or, for a few, something equivalent is).
@@ -127,23 +130,26 @@ node_modules_install() {
 }
 
 main() {
-	local test_mode=
+	local test_mode= soak_mode=
 	case ${1:-} in
 	'') ;;
 	--test) test_mode=1 ;;
-	*) die "usage: $0 [--test]" ;;
+	--soak) soak_mode=1 ;;
+	*) die "usage: $0 [--test|--soak]" ;;
 	esac
 	command -v dpkg-query >/dev/null 2>&1 || die "this script installs Debian packages; install by hand: ${BUILD_RUN_PACKAGES[*]}"
 
 	local want=("${BUILD_RUN_PACKAGES[@]}")
 	[[ -n $test_mode ]] && have_browser_tests && want+=("${BROWSER_PACKAGES[@]}")
 	[[ -n $test_mode ]] && want+=("${FUZZ_PACKAGES[@]}")
+	[[ -n $soak_mode ]] && want+=("${SOAK_PACKAGES[@]}")
 	local missing
 	mapfile -t missing < <(missing_of "${want[@]}"; node_packages)
 	if ((${#missing[@]} > 0)); then
 		apt_install "${missing[@]}"
 	fi
 	[[ -z $test_mode ]] || node_modules_install
+	[[ -z $soak_mode ]] || check_node
 }
 
 main "$@"
