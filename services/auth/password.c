@@ -35,9 +35,12 @@ int auth_password_dummy(int cost, char out[AUTH_HASH_MAX])
 	if (!crypt_gensalt_rn("$2b$", (unsigned long)cost, NULL, 0, salt, sizeof(salt)))
 		return CRAFT_EINTERNAL;
 	/* "$2b$NN$" + 22 salt characters, then the 31 of the digest */
-	if (strlen(salt) != 29)
+	static const char digest[] = "...............................";
+	size_t n = strlen(salt);
+	if (n != 29 || n + sizeof(digest) > AUTH_HASH_MAX)
 		return CRAFT_EINTERNAL;
-	snprintf(out, AUTH_HASH_MAX, "%s%s", salt, "...............................");
+	memcpy(out, salt, n);
+	memcpy(out + n, digest, sizeof(digest)); /* with its NUL */
 	return CRAFT_OK;
 }
 
