@@ -83,7 +83,7 @@ export function writeReport(dir, r) {
     '',
     'RSS and the descriptors that are not sockets must grow by less than 10 %; sockets are connections, whose',
     'number follows the pools and keep-alive peers of the moment within configured bounds (a leak fails',
-    'only past 32 more).',
+    `only past 32 more).${r.build === 'release' ? '' : ' Under AddressSanitizer RSS is shown, not judged: freed memory waits in its quarantine.'}`,
     '',
     svg ? '![timeline](report.svg)' : '(gnuplot is missing: no chart)',
     '',
