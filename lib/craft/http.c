@@ -4,6 +4,7 @@
 #include "common.h"
 #include "log.h"
 #include "metrics.h"
+#include "utf8.h"
 #include "workq.h"
 
 #include <arpa/inet.h>
@@ -721,9 +722,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    req->route && (strcmp(route, "/health") == 0 || strcmp(route, "/metrics") == 0);
 	if (craft_log_enabled(quiet ? CRAFT_LOG_DEBUG : CRAFT_LOG_INFO))
 		craft_log(quiet ? CRAFT_LOG_DEBUG : CRAFT_LOG_INFO, req->span, "request",
-			  "{s:s, s:s, s:s, s:i, s:f, s:I, s:b}", "method", req->method, "path",
-			  req->path, "route", route, "status", (int)status, "duration_ms",
-			  secs * 1000.0, "bytes", (json_int_t)p->response_len, "completed",
+			  "{s:s, s:s, s:s, s:i, s:f, s:I, s:b}", "method",
+			  craft_utf8_escape(req->arena, req->method), "path",
+			  craft_utf8_escape(req->arena, req->path), "route", route, "status",
+			  (int)status, "duration_ms", secs * 1000.0, "bytes",
+			  (json_int_t)p->response_len, "completed",
 			  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	if (srv->opts.metrics)
 		craft_metrics_observe_request(srv->opts.metrics, req->method, route, (int)status,

@@ -1,0 +1,75 @@
+#include "utf8.h"
+
+#include <string.h>
+
+size_t craft_utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t len;
+	unsigned lo = 0x80, hi = 0xbf; /* bounds of the second byte */
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+bool craft_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t len = craft_utf8_seq_len(p + i, n - i);
+		if (!len)
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+const char *craft_utf8_escape(craft_arena *arena, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s);
+	if (craft_utf8_valid(s, n))
+		return s;
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = craft_arena_alloc(arena, 4 * n + 1), *o = out;
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t len = craft_utf8_seq_len(p + i, n - i);
+		if (len) {
+			memcpy(o, p + i, len);
+			o += len;
+			i += len;
+			continue;
+		}
+		*o++ = '\\';
+		*o++ = 'x';
+		*o++ = hex[p[i] >> 4];
+		*o++ = hex[p[i] & 15];
+		i++;
+	}
+	*o = '\0';
+	return out;
+}

@@ -1,0 +1,27 @@
+/* utf8.h - keep text that is not valid UTF-8 instead of losing it.
+ *
+ * JSON (log lines, span attributes) must be valid UTF-8; request lines are
+ * bytes chosen by the client. Rather than dropping a field that holds an
+ * invalid byte, such bytes are written as the four characters \xNN, so the
+ * line keeps every field and still shows what was sent. */
+#ifndef CRAFT_UTF8_H
+#define CRAFT_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+
+/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when the byte
+ * there does not start one (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). */
+size_t craft_utf8_seq_len(const unsigned char *s, size_t n);
+
+/* True when the n bytes of s are valid UTF-8 (a NUL byte counts as valid). */
+bool craft_utf8_valid(const char *s, size_t n);
+
+/* s itself when it is valid UTF-8 (or NULL), else a copy from the arena in
+ * which each invalid byte is the text \xNN (upper-case hex). */
+const char *craft_utf8_escape(craft_arena *arena, const char *s);
+
+#endif
