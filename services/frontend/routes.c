@@ -24,6 +24,17 @@ static bool is_form(craft_req *req)
 	return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
 }
 
+static bool is_json(craft_req *req)
+{
+	const char *ct = craft_req_header(req, "Content-Type");
+	if (!ct)
+		return false;
+	size_t n = strcspn(ct, "; ");
+	return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+	       (n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+		strncasecmp(ct + n - 5, "+json", 5) == 0);
+}
+
 /* A classic form post: urlencoded, and HTML preferred over JSON. */
 static bool wants_redirect(craft_req *req)
 {
@@ -56,7 +67,8 @@ static void json_cleanup(void *data)
 	json_decref(data);
 }
 
-/* The body's fields as a JSON object (form or JSON), or a 400 was sent. */
+/* The body's fields as a JSON object (form or JSON), or a 400 (malformed) or
+ * 415 (neither) was sent; NULL without a reply for an empty body. */
 static json_t *read_fields(craft_req *req)
 {
 	if (is_form(req)) {
@@ -71,6 +83,13 @@ static json_t *read_fields(craft_req *req)
 	}
 	if (req->body_len == 0)
 		return NULL; /* caller treats as missing fields */
+	if (!is_json(req)) {
+		craft_reply_json(req, 415,
+				 json_pack("{s:s}", "error",
+					   "Content-Type must be application/json or "
+					   "application/x-www-form-urlencoded"));
+		return NULL;
+	}
 	json_error_t e;
 	json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
 	if (!o || !json_is_object(o)) {
@@ -446,15 +465,31 @@ static void votes(craft_req *req)
 	backends_start(req, &c, 1, votes_answered);
 }
 
-/* Where a form post goes back to: the page it came from, at the card. */
+/* A path to put in our own Location: local, and nothing a browser could read
+ * as another host ("//host", "/\\host") or bend with control characters. */
+static bool plain_local_path(const char *p)
+{
+	if (p[0] != '/' || p[1] == '/' || p[1] == '\\')
+		return false;
+	for (; *p && *p != '#'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+/* Where a form post goes back to: the page of this shop it came from, at the
+ * card; anything else (another origin, an odd path) goes back to the home page. */
 static const char *back_to_card(craft_req *req, long id)
 {
+	struct frontend_app *app = req->app;
 	const char *ref = craft_req_header(req, "Referer");
 	const char *path = "/";
-	if (ref) {
+	if (ref && session_url_is_ours(req, &app->session, ref)) {
 		const char *p = strstr(ref, "://");
-		p = p ? strchr(p + 3, '/') : NULL;
-		if (p && p[0] == '/' && p[1] != '/')
+		p = p ? p + 3 + strcspn(p + 3, "/?#") : NULL;
+		if (p && plain_local_path(p))
 			path = craft_arena_strndup(req->arena, p, strcspn(p, "#"));
 	}
 	return craft_arena_sprintf(req->arena, "%s#origami-%ld", path, id);

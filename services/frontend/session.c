@@ -152,7 +152,7 @@ json_t *session_take_flash(craft_req *req, const struct session_options *o)
 }
 
 /* Does `url` start with our origin (scheme://host[:port]) exactly? */
-static bool origin_is_ours(craft_req *req, const struct session_options *o, const char *url)
+bool session_url_is_ours(craft_req *req, const struct session_options *o, const char *url)
 {
 	if (o->public_origin && o->public_origin[0]) {
 		size_t n = strlen(o->public_origin);
@@ -179,9 +179,9 @@ bool session_same_origin(craft_req *req, const struct session_options *o)
 		return false;
 	const char *origin = craft_req_header(req, "Origin");
 	if (origin)
-		return strcmp(origin, "null") != 0 && origin_is_ours(req, o, origin);
+		return strcmp(origin, "null") != 0 && session_url_is_ours(req, o, origin);
 	const char *referer = craft_req_header(req, "Referer");
 	if (referer)
-		return origin_is_ours(req, o, referer);
+		return session_url_is_ours(req, o, referer);
 	return true;
 }

@@ -36,6 +36,10 @@ struct session_options {
 bool session_user(craft_req *req, craft_jwks_cache *jwks, const struct session_options *o,
 		  struct session_user *user);
 
+/* True when `url` (an Origin or a Referer) is on this shop's own origin:
+ * PUBLIC_ORIGIN when set, else this request's Host over http or https. */
+bool session_url_is_ours(craft_req *req, const struct session_options *o, const char *url);
+
 /* Set both cookies for a token of `max_age` seconds. */
 void session_set(craft_req *req, const struct session_options *o, const char *token,
 		 const char *username, long max_age);

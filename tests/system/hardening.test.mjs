@@ -1,0 +1,129 @@
+// Smaller hardening points, black-box: access-log fields that keep invalid UTF-8
+// (escaped, never blanked), the vote redirect that never leaves the site, 415 for
+// bodies that are not JSON, HSTS outside development, Redis AUTH.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { urls, logPath, getJson, internalApiKey } from './lib/stack.js';
+
+/** Sends raw bytes as a request and resolves to the answer's status line. */
+function rawRequest(base, bytes) {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(u.port), u.hostname, () => sock.end(bytes));
+    let data = '';
+    sock.setTimeout(5000, () => sock.destroy(new Error('timeout')));
+    sock.on('data', (d) => { data += d.toString('latin1'); });
+    sock.on('end', () => resolve(data.split('\r\n')[0]));
+    sock.on('error', reject);
+  });
+}
+
+/** The service's log lines (JSON) that satisfy `pred`, waiting briefly for them. */
+async function logLines(name, pred) {
+  for (let i = 0; i < 50; i++) {
+    const lines = fs.readFileSync(logPath(name), 'utf8').split('\n').filter((l) => l.startsWith('{'))
+      .map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter((o) => o && pred(o));
+    if (lines.length) return lines;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return [];
+}
+
+describe('access log keeps fields that are not valid UTF-8', () => {
+  test('a path with invalid bytes is logged escaped with every other field', async () => {
+    const tag = `t${Date.now()}`;
+    const req = Buffer.concat([Buffer.from(`GET /${tag}/`), Buffer.from([0xff, 0xc3, 0x28]), Buffer.from('%FE HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')]);
+    const status = await rawRequest(urls.product, req);
+    assert.match(status, /^HTTP\/1\.1 404/);
+    const [line] = await logLines('product', (o) => o.msg === 'request' && typeof o.path === 'string' && o.path.includes(tag));
+    assert.ok(line, 'the request line was logged');
+    assert.equal(line.path, `/${tag}/\\xFF\\xC3(\\xFE`);
+    assert.equal(line.method, 'GET');
+    assert.equal(line.status, 404);
+    assert.equal(line.log_error, undefined);
+  });
+
+  test('a method with invalid bytes keeps its field', async () => {
+    const tag = `m${Date.now()}`;
+    const req = Buffer.concat([Buffer.from('P'), Buffer.from([0xd8]), Buffer.from(`ST /${tag} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)]);
+    const status = await rawRequest(urls.product, req);
+    assert.match(status, /^HTTP\/1\.1 [45]\d\d/);
+    const since = new Date(Date.now() - 2000).toISOString();
+    const lines = await logLines('product', (o) => o.msg === 'request' && o.ts >= since
+      && ((typeof o.path === 'string' && o.path.includes(tag)) || o.log_error !== undefined));
+    assert.ok(lines.length > 0, 'the request was logged');
+    assert.equal(lines[0].path, `/${tag}`);
+    assert.equal(lines[0].method, 'P\\xD8ST');
+    assert.equal(lines[0].log_error, undefined);
+  });
+});
+
+describe('JSON APIs refuse other bodies with 415', () => {
+  const cases = [
+    ['auth register', `${urls.auth}/api/auth/register`],
+    ['auth login', `${urls.auth}/api/auth/login`],
+    ['frontend login', `${urls.frontend}/auth/login`],
+    ['frontend register', `${urls.frontend}/auth/register`],
+  ];
+  for (const [name, url] of cases) {
+    test(`${name}: text/plain and no Content-Type are 415 with the JSON error shape`, async () => {
+      const key = { 'x-internal-api-key': internalApiKey };
+      for (const headers of [{ 'content-type': 'text/plain', ...key }, { ...key }]) {
+        const res = await getJson(url, { method: 'POST', headers, body: Buffer.from('{"username":"a","password":"b"}') });
+        assert.equal(res.status, 415, `${JSON.stringify(headers)}: ${res.text}`);
+        assert.equal(typeof res.body?.error, 'string');
+      }
+    });
+  }
+});
+
+describe('the vote redirect never leaves the site', () => {
+  const base = urls.frontend;
+  const host = new URL(base).host;
+
+  /** A no-JavaScript vote form post with `referer`, from our own origin. */
+  function formVote(cookie, referer) {
+    const u = new URL(base);
+    return new Promise((resolve, reject) => {
+      const req = http.request({
+        host: u.hostname, port: u.port, path: '/api/origamis/5/vote', method: 'POST',
+        headers: { cookie, origin: base, referer, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      }, (res) => { res.resume(); res.on('end', () => resolve({ status: res.statusCode, location: res.headers.location })); });
+      req.on('error', reject);
+      req.end('_csrf=x');
+    });
+  }
+
+  test('only a plain local path of our own origin is kept; every off-site shape goes home', async () => {
+    const username = `redir${process.pid % 10000}x${Date.now() % 100000}`;
+    const user = { username, email: `${username}@example.com`, password: 'paper-crane-fold' };
+    assert.equal((await getJson(`${base}/auth/register`, { json: user })).status, 201);
+    const login = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const kept = [[`${base}/?page=2`, '/?page=2#origami-5'], [`${base}/login#x`, '/login#origami-5'], [`${base}/a/b%5Cc`, '/a/b%5Cc#origami-5']];
+    for (const [referer, want] of kept) {
+      const res = await formVote(cookie, referer);
+      assert.equal(res.status, 303, referer);
+      assert.equal(res.location, want, referer);
+    }
+    const offsite = [
+      `http://${host}/\\evil.example/`, `http://${host}//evil.example/`, `http://${host}/\\\\evil.example`,
+      `http://${host}/%09/evil.example`.replace('%09', '\t'), `http://evil.example/`, `https://evil.example/${host}/`,
+      `http://${host}.evil.example/`, `http://${host}@evil.example/`, 'javascript:alert(1)//', `//${host}/x`, '/\\evil.example',
+      `http://${host}`, `http://${host}?next=//evil.example`,
+    ];
+    for (const referer of offsite) {
+      let res;
+      try {
+        res = await formVote(cookie, referer);
+      } catch {
+        continue; // a header value the HTTP client itself refuses to send
+      }
+      assert.equal(res.status, 303, referer);
+      assert.equal(res.location, '/#origami-5', JSON.stringify(referer));
+    }
+  });
+});
