@@ -44,6 +44,15 @@ static void daily_reply(craft_req *req)
 	dw->answer = NULL;
 }
 
+/* When the request ends without its continuation (the client went away while
+ * it was parked), the answer's reference goes with the request. */
+static void daily_wait_cleanup(void *arg)
+{
+	struct daily_wait *dw = arg;
+	reco_daily_answer_release(dw->answer);
+	dw->answer = NULL;
+}
+
 /* Parked until a read of the row that starts after this request arrived, so
  * a vote acknowledged before it is always in the answer (daily.h). The
  * server thread is free meanwhile. */
@@ -56,6 +65,7 @@ static void origami_of_the_day(craft_req *req)
 	dw->waiter.arg = dw;
 	dw->req = req;
 	req->state = dw;
+	craft_arena_cleanup_add(req->arena, daily_wait_cleanup, dw);
 	craft_req_suspend(req, daily_reply);
 	reco_daily_wait(&app->daily, &dw->waiter);
 }
