@@ -186,6 +186,11 @@ async function main() {
     const res = await x.stop(x === p.lb ? 'SIGUSR1' : 'SIGTERM');
     if (res && x !== p.lb && (res.code !== 0 || res.signal)) result.failures.push(`${x.name} did not exit 0 on SIGTERM (${res.signal ?? res.code})`);
   }
+  // LeakSanitizer reports at exit: read the logs again now that everything stopped.
+  result.sanitizer = all.flatMap((x) => sanitizerReports(x.log).map((l) => `${x.name}: ${l.trim()}`));
+  if (result.sanitizer.length && !result.failures.some((f) => f.includes('sanitizer'))) {
+    result.failures.push(`${result.sanitizer.length} sanitizer reports`);
+  }
   const report = writeReport(env.SOAK_OUT_DIR, {
     started, seconds: Math.round(seconds), users: USERS, workers: `${writers} writers, ${WORKERS - writers} readers, 1 login loop`,
     machine: `${os.cpus().length} cores`, build: SANITIZE ? 'ASan+UBSan' : 'release',

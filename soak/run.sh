@@ -55,7 +55,7 @@ main() {
 	"$REPO/scripts/deps.sh" --soak
 	if [[ ${SOAK_SANITIZE:-0} == 1 ]]; then
 		export BUILD_DIR=${BUILD_DIR:-build-sanitize} CMAKE_BUILD_TYPE=Sanitize
-		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
+		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 		export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 	fi
 	export BUILD_DIR=${BUILD_DIR:-build}
