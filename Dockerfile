@@ -46,8 +46,11 @@ RUN apt-get update \
  && install -d -o 10001 -g 10001 -m 0700 /var/lib/craftista /var/lib/craftista/keys
 COPY --from=build /out/craft-healthcheck /usr/local/bin/
 WORKDIR /app
+# Production unless told otherwise (the services also default to it): default
+# secrets are refused and keys must be given. docker-compose.yml says development.
 ENV HOST=0.0.0.0 \
-    LOG_LEVEL=info
+    LOG_LEVEL=info \
+    DEPLOYMENT_ENVIRONMENT=production
 LABEL org.opencontainers.image.vendor="Craftista"
 USER 10001:10001
 STOPSIGNAL SIGTERM

@@ -94,6 +94,9 @@ urlenc() {
 setup_env() {
 	load_ports
 	local base=http://127.0.0.1
+	# Services run as production unless told otherwise; this stack is for
+	# development (its default secrets and generated keys are only accepted so).
+	export DEPLOYMENT_ENVIRONMENT=${DEPLOYMENT_ENVIRONMENT:-development}
 	export HOST=${HOST:-127.0.0.1}
 	export POSTGRES_HOST=127.0.0.1
 	export POSTGRES_USER=${POSTGRES_USER:-postgres}
@@ -118,7 +121,7 @@ setup_env() {
 
 print_env() {
 	local name
-	for name in VAR_DIR BUILD_DIR "${PORT_VARS[@]}" HOST POSTGRES_HOST POSTGRES_USER \
+	for name in VAR_DIR BUILD_DIR "${PORT_VARS[@]}" DEPLOYMENT_ENVIRONMENT HOST POSTGRES_HOST POSTGRES_USER \
 		POSTGRES_PASSWORD POSTGRES_DB DATABASE_URL REDIS_HOST AUTH_SERVICE_URL \
 		PRODUCTS_API_BASE_URI RECOMMENDATION_BASE_URI VOTING_BASE_URI BASE_URL JWT_ISSUER \
 		JWT_AUDIENCE RSA_PRIVATE_KEY_PATH RSA_PUBLIC_KEY_PATH; do

@@ -240,7 +240,7 @@ bool craft_config_is_development(const char *deployment_environment)
 	static const char *const names[] = {"development", "dev", "local", "test"};
 
 	if (!deployment_environment || !deployment_environment[0])
-		return true;
+		return false; /* fail closed: only an explicit name means development */
 	for (size_t i = 0; i < CRAFT_ARRAY_LEN(names); i++) {
 		if (strcasecmp(deployment_environment, names[i]) == 0)
 			return true;

@@ -63,8 +63,9 @@ int craft_config_load(const struct craft_config_field *fields, size_t count, voi
 /* Free the STR copies made by craft_config_load() and set them to NULL. */
 void craft_config_free(const struct craft_config_field *fields, size_t count, void *target);
 
-/* True for the development-like environments: NULL, "", "development",
- * "dev", "local", "test" (any case). */
+/* True for the development-like environments, named explicitly:
+ * "development", "dev", "local", "test" (any case). Unset (NULL) or empty is
+ * production: a service that was told nothing refuses default secrets. */
 bool craft_config_is_development(const char *deployment_environment);
 
 /* Log the effective configuration as one info line through craft_log()

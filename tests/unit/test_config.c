@@ -390,8 +390,8 @@ static void test_secret_never_in_errors(void **state)
 static void test_is_development(void **state)
 {
 	(void)state;
-	assert_true(craft_config_is_development(NULL));
-	assert_true(craft_config_is_development(""));
+	assert_false(craft_config_is_development(NULL)); /* unset: production */
+	assert_false(craft_config_is_development(""));
 	assert_true(craft_config_is_development("development"));
 	assert_true(craft_config_is_development("dev"));
 	assert_true(craft_config_is_development("local"));
