@@ -30,6 +30,7 @@
 #define DEFAULT_MAX_CONNECTIONS 1024u
 #define DEFAULT_CONN_TIMEOUT    30u
 #define DEFAULT_DRAIN           10u
+#define HSTS_VALUE              "max-age=31536000; includeSubDomains"
 #define DRAIN_FACTOR            16u /* bodies up to 16x the limit are drained, not reset */
 
 static const char HTML_CSP[] = "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -375,6 +376,9 @@ static void finish_reply(craft_req *req, unsigned status, const char *content_ty
 	if (content_type)
 		set_default(req, "Content-Type", content_type);
 	set_default(req, "X-Content-Type-Options", "nosniff");
+	/* Browsers reach the shop over HTTPS through the Ingress: keep them there. */
+	if (p->server->opts.hsts)
+		set_default(req, "Strict-Transport-Security", HSTS_VALUE);
 	/* A refusal for now always says when to come back (RFC 9110 §10.2.3). */
 	if (status == 503)
 		set_default(req, "Retry-After", "1");

@@ -41,6 +41,7 @@ struct craft_server_options {
 	size_t max_body;               /* request body limit in bytes, 0 = 1 MiB */
 	size_t max_header;             /* per-connection header memory, 0 = 32 KiB */
 	unsigned drain_timeout_s; /* on shutdown, wait this long for in-flight requests, 0 = 10 */
+	bool hsts;                /* Strict-Transport-Security on every response (production) */
 	const struct craft_route *routes;
 	size_t nroutes;
 	craft_authorizer authorizer; /* may be NULL if no route names a role */

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { urls, logPath, getJson, internalApiKey } from './lib/stack.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { urls, logPath, getJson, internalApiKey, binaryPath, built, freePort, waitFor, repoRoot } from './lib/stack.js';
 
 /** Sends raw bytes as a request and resolves to the answer's status line. */
 function rawRequest(base, bytes) {
@@ -125,5 +126,37 @@ describe('the vote redirect never leaves the site', () => {
       assert.equal(res.status, 303, referer);
       assert.equal(res.location, '/#origami-5', JSON.stringify(referer));
     }
+  });
+});
+
+describe('production unless told otherwise', () => {
+  const bare = { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', POSTGRES_PORT: '1', REDIS_PORT: '1' };
+
+  for (const [svc, secret] of [['auth', 'INTERNAL_API_KEY'], ['frontend', 'INTERNAL_API_KEY'], ['product', 'POSTGRES_PASSWORD'], ['recommendation', 'POSTGRES_PASSWORD']]) {
+    test(`${svc} with no DEPLOYMENT_ENVIRONMENT refuses its default ${secret}`, { skip: !built(svc) }, () => {
+      const res = spawnSync(binaryPath(svc), [], { env: bare, encoding: 'utf8', timeout: 20_000, cwd: repoRoot });
+      assert.equal(res.signal, null, `${svc} started with default secrets (killed after the timeout)`);
+      assert.notEqual(res.status, 0, `${svc} started with default secrets`);
+      assert.match(res.stderr, new RegExp(secret));
+    });
+  }
+
+  test('Strict-Transport-Security on every answer outside development, none in development', { skip: !built('recommendation') }, async () => {
+    const port = await freePort();
+    const child = spawn(binaryPath('recommendation'), [], {
+      env: { ...bare, PORT: String(port), DEPLOYMENT_ENVIRONMENT: 'production', POSTGRES_PASSWORD: 'not-the-default-one', DATABASE_URL: '' },
+      stdio: 'ignore',
+    });
+    try {
+      const home = await waitFor(`http://127.0.0.1:${port}/`);
+      assert.equal(home.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains');
+      const health = await fetch(`http://127.0.0.1:${port}/health`); // 503: PostgreSQL is not there
+      assert.equal(health.status, 503);
+      assert.ok(health.headers.get('strict-transport-security'));
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const dev = await fetch(`${urls.product}/`);
+    assert.equal(dev.headers.get('strict-transport-security'), null);
   });
 });
