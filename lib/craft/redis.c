@@ -45,6 +45,7 @@ struct conn {
 struct craft_redis_pool {
 	char *host;
 	unsigned port;
+	char *password; /* NULL: no AUTH */
 	struct script *scripts;
 	size_t nscripts;
 	struct conn *conns;
@@ -224,6 +225,7 @@ int craft_redis_pool_new(const struct craft_redis_options *opts,
 	craft_circuit_init(&pool->circuit, or_default(opts->failure_threshold, DEFAULT_THRESHOLD),
 			   or_default(opts->cooldown_ms, DEFAULT_COOLDOWN_MS));
 	pool->host = craft_xstrdup(opts->host && *opts->host ? opts->host : DEFAULT_HOST);
+	pool->password = opts->password && *opts->password ? craft_xstrdup(opts->password) : NULL;
 	pool->port = or_default(opts->port, DEFAULT_PORT);
 	pool->size = opts->size;
 	pool->acquire_timeout_ms = or_default(opts->acquire_timeout_ms, DEFAULT_ACQUIRE_MS);
@@ -261,6 +263,10 @@ void craft_redis_pool_free(craft_redis_pool *pool)
 	free(pool->scripts);
 	free(pool->conns);
 	free(pool->host);
+	if (pool->password) {
+		explicit_bzero(pool->password, strlen(pool->password));
+		free(pool->password);
+	}
 	craft_circuit_cleanup(&pool->circuit);
 	pthread_cond_destroy(&pool->cv);
 	pthread_mutex_destroy(&pool->mu);
@@ -373,6 +379,25 @@ static void note_server(craft_redis_pool *pool, redisContext *ctx)
 	freeReplyObject(r);
 }
 
+/* AUTH on a new connection; the password never reaches a log or a span. */
+static bool authenticate(craft_redis_pool *pool, redisContext *ctx)
+{
+	if (!pool->password)
+		return true;
+	redisReply *r = redisCommand(ctx, "AUTH %s", pool->password);
+	bool ok = r && r->type == REDIS_REPLY_STATUS;
+	if (r)
+		freeReplyObject(r);
+	else if (!ctx->err)
+		ctx->err = REDIS_ERR_OTHER;
+	if (!ok && !ctx->err) {
+		ctx->err = REDIS_ERR_OTHER;
+		snprintf(ctx->errstr, sizeof(ctx->errstr), "%s",
+			 "authentication refused (check REDIS_PASSWORD)");
+	}
+	return ok;
+}
+
 static int conn_open(struct call *call, const craft_span *span)
 {
 	craft_redis_pool *pool = call->pool;
@@ -383,6 +408,8 @@ static int conn_open(struct call *call, const craft_span *span)
 		craft_oom(sizeof(*ctx));
 	if (!ctx->err && redisSetTimeout(ctx, pool->command_tv) != REDIS_OK && !ctx->err)
 		ctx->err = REDIS_ERR_OTHER;
+	if (!ctx->err)
+		authenticate(pool, ctx);
 	if (ctx->err) {
 		note_failure(call, ctx->errstr);
 		craft_log(call->verdict == CRAFT_CIRCUIT_PROBE ? CRAFT_LOG_DEBUG : CRAFT_LOG_WARN,

@@ -48,6 +48,7 @@ struct craft_redis_script {
 struct craft_redis_options {
 	const char *host;            /* address or name; NULL = "127.0.0.1" */
 	unsigned port;               /* 0 = 6379 */
+	const char *password;        /* sent with AUTH on every new connection; NULL or "" = none */
 	unsigned size;               /* connections, >= 1 (near the thread count) */
 	unsigned acquire_timeout_ms; /* wait for a free connection; 0 = 100 */
 	unsigned connect_timeout_ms; /* 0 = 250 */

@@ -141,7 +141,8 @@ void craft_service_close_db(struct craft_db_config *cfg, craft_pg_pool *pool);
 struct craft_cache_config {
 	const char *host;
 	long port;
-	long pool_size; /* 0 = number of cores */
+	const char *password; /* REDIS_PASSWORD, "" = none */
+	long pool_size;       /* 0 = number of cores */
 	long timeout_ms;
 };
 

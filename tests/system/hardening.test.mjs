@@ -1,13 +1,14 @@
 // Smaller hardening points, black-box: access-log fields that keep invalid UTF-8
 // (escaped, never blanked), the vote redirect that never leaves the site, 415 for
 // bodies that are not JSON, HSTS outside development, Redis AUTH.
-import { test, describe } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { urls, logPath, getJson, internalApiKey, binaryPath, built, freePort, waitFor, repoRoot } from './lib/stack.js';
+import { urls, logPath, getJson, internalApiKey, binaryPath, built, freePort, waitFor, repoRoot, varDir } from './lib/stack.js';
 
 /** Sends raw bytes as a request and resolves to the answer's status line. */
 function rawRequest(base, bytes) {
@@ -158,5 +159,67 @@ describe('production unless told otherwise', () => {
     }
     const dev = await fetch(`${urls.product}/`);
     assert.equal(dev.headers.get('strict-transport-security'), null);
+  });
+});
+
+describe('Redis AUTH', { skip: !built('product') }, () => {
+  const password = `redis-${process.pid}-${Date.now()}`;
+  let redisPort, pidFile, dir;
+
+  const redisCli = (...args) => spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), '--no-auth-warning', ...args], { encoding: 'utf8' });
+
+  before(async () => {
+    redisPort = await freePort();
+    dir = path.join(varDir, `redis-auth-${process.pid}`);
+    fs.mkdirSync(dir, { recursive: true });
+    pidFile = path.join(dir, 'redis.pid');
+    const res = spawnSync('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--daemonize', 'yes', '--pidfile', pidFile, '--logfile', path.join(dir, 'redis.log'), '--requirepass', password], { encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stderr);
+    for (let i = 0; i < 50 && !redisCli('-a', password, 'ping').stdout.includes('PONG'); i++) await new Promise((r) => setTimeout(r, 100));
+  });
+
+  after(() => {
+    try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGTERM'); } catch { /* already gone */ }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A product replica on its own port against the password-protected Redis. */
+  async function withProduct(redisPassword, fn) {
+    const port = await freePort();
+    const log = path.join(dir, `product-${port}.log`);
+    const out = fs.openSync(log, 'w');
+    const child = spawn(binaryPath('product'), [], {
+      env: { ...process.env, PORT: String(port), REDIS_PORT: String(redisPort), REDIS_PASSWORD: redisPassword },
+      stdio: ['ignore', out, out], cwd: repoRoot,
+    });
+    fs.closeSync(out);
+    try {
+      await waitFor(`http://127.0.0.1:${port}/health`, { status: [200, 503] });
+      await fn(`http://127.0.0.1:${port}`);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+    }
+    return fs.readFileSync(log, 'utf8');
+  }
+
+  test('the right password: the cache is up and filled', async () => {
+    redisCli('-a', password, 'flushall');
+    await withProduct(password, async (url) => {
+      assert.equal((await getJson(`${url}/health`)).body.cache, 'up');
+      assert.equal((await getJson(`${url}/api/products/1`)).status, 200);
+      assert.ok(Number(redisCli('-a', password, 'dbsize').stdout) > 0, 'the read filled the cache');
+    });
+  });
+
+  test('a wrong password: the cache is down, requests still succeed, the log names no password', async () => {
+    const wrong = `wrong-${password}`;
+    const log = await withProduct(wrong, async (url) => {
+      assert.equal((await getJson(`${url}/api/products/2`)).status, 200);
+      assert.equal((await getJson(`${url}/health`)).body.cache, 'down');
+    });
+    assert.match(log, /authentication refused/);
+    assert.ok(!log.includes(wrong) && !log.includes(password), 'no password in the log');
   });
 });
