@@ -2,6 +2,9 @@
 
 #include "common.h"
 #include "log.h"
+#include "utf8.h"
+
+#include <openssl/rand.h>
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -21,6 +24,8 @@ struct craft_otlp {
 	craft_tracer *tracer;
 	struct craft_otlp_options o;
 	char *url;
+	json_t *resource; /* built once at start */
+	char instance_id[37];
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	craft_span **ring;
@@ -34,9 +39,16 @@ struct craft_otlp {
 
 /* ---- encoding ---- */
 
-static json_t *kv_string(const char *key, const char *value)
+/* A JSON string of any text: invalid UTF-8 is repaired, never dropped. */
+static json_t *text(const char *s)
 {
-	return json_pack("{s:s, s:{s:s}}", "key", key, "value", "stringValue", value);
+	json_t *j = json_string(s ? s : "");
+	if (j)
+		return j;
+	char *fixed = craft_utf8_repair(s);
+	j = json_string(fixed ? fixed : "");
+	free(fixed);
+	return j;
 }
 
 static json_t *attributes(const craft_span *span)
@@ -53,9 +65,10 @@ static json_t *attributes(const craft_span *span)
 			value = json_pack("{s:s}", "intValue", num);
 			break;
 		case CRAFT_ATTR_BOOL: value = json_pack("{s:b}", "boolValue", a->num != 0); break;
-		default: value = json_pack("{s:s}", "stringValue", a->str ? a->str : ""); break;
+		default: value = json_pack("{s:o}", "stringValue", text(a->str)); break;
 		}
-		json_array_append_new(out, json_pack("{s:s, s:o}", "key", a->key, "value", value));
+		json_array_append_new(out,
+				      json_pack("{s:o, s:o}", "key", text(a->key), "value", value));
 	}
 	return out;
 }
@@ -70,12 +83,14 @@ static json_t *encode_span(craft_span *span)
 	snprintf(start, sizeof(start), "%llu", (unsigned long long)craft_span_start_ns(span));
 	snprintf(end, sizeof(end), "%llu", (unsigned long long)craft_span_end_ns(span));
 	const char *error = craft_span_error(span);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:o, s:o}", "traceId", trace_id,
-			      "spanId", span_id, "name", craft_span_name(span), "kind",
+	json_t *j = json_pack("{s:s, s:s, s:o, s:i, s:s, s:s, s:o, s:o}", "traceId", trace_id,
+			      "spanId", span_id, "name", text(craft_span_name(span)), "kind",
 			      (int)craft_span_kind_of(span), "startTimeUnixNano", start,
 			      "endTimeUnixNano", end, "attributes", attributes(span), "status",
-			      error ? json_pack("{s:i, s:s}", "code", 2, "message", error)
+			      error ? json_pack("{s:i, s:o}", "code", 2, "message", text(error))
 				    : json_pack("{s:i}", "code", 0));
+	if (!j)
+		return NULL;
 	const uint8_t *parent = craft_span_parent_id(span);
 	if (parent) {
 		char parent_id[CRAFT_SPAN_ID_HEX];
@@ -87,23 +102,121 @@ static json_t *encode_span(craft_span *span)
 	return j;
 }
 
-json_t *craft_otlp_encode(const craft_tracer *tracer, craft_span *const *spans, size_t count)
+static int hex_digit(char c)
 {
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode [s, s+n) into out (room for n + 1); false on a bad escape
+ * or an encoded NUL. */
+static bool pct_decode(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '%') {
+			out[o++] = s[i];
+			continue;
+		}
+		int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
+		int lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return false;
+		out[o++] = (char)(hi * 16 + lo);
+		i += 2;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* Parse "k=v,k=v" into a JSON object; NULL when any entry is invalid. */
+static json_t *parse_pairs(const char *list)
+{
+	json_t *pairs = json_object();
+	const char *p = list;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		const char *eq = memchr(p, '=', n);
+		while (n > 0 && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		size_t kn = eq ? (size_t)(eq - p) : 0, vn = eq ? n - kn - 1 : 0;
+		while (kn > 0 && (p[kn - 1] == ' ' || p[kn - 1] == '\t'))
+			kn--;
+		const char *v = eq ? eq + 1 : NULL;
+		while (v && vn > 0 && (*v == ' ' || *v == '\t'))
+			v++, vn--;
+		while (v && vn > 0 && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+			vn--;
+		char *key = craft_xmalloc(kn + 1), *val = craft_xmalloc(vn + 1);
+		bool ok = eq && kn > 0 && pct_decode(p, kn, key) && pct_decode(v, vn, val) &&
+			  json_object_set_new(pairs, key, text(val)) == 0;
+		free(key);
+		free(val);
+		if (!ok) {
+			json_decref(pairs);
+			return NULL;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return pairs;
+}
+
+json_t *craft_otlp_resource(const craft_tracer *tracer, const char *resource_attributes,
+			    bool service_name_set, const char *instance_id, bool *bad)
+{
+	json_t *given = NULL;
+	if (bad)
+		*bad = false;
+	if (resource_attributes && resource_attributes[0]) {
+		given = parse_pairs(resource_attributes);
+		if (!given && bad)
+			*bad = true;
+	}
+	if (!given)
+		given = json_object();
 	const char *name = craft_tracer_service_name(tracer);
+	if (service_name_set || !json_object_get(given, "service.name"))
+		json_object_set_new(given, "service.name", text(name ? name : "unknown_service"));
 	const char *version = craft_tracer_service_version(tracer);
+	if (version && !json_object_get(given, "service.version"))
+		json_object_set_new(given, "service.version", text(version));
+	if (instance_id && !json_object_get(given, "service.instance.id"))
+		json_object_set_new(given, "service.instance.id", text(instance_id));
 	const char *env = craft_tracer_environment(tracer);
-	json_t *resource = json_array();
-	json_array_append_new(resource, kv_string("service.name", name ? name : "unknown_service"));
-	if (version)
-		json_array_append_new(resource, kv_string("service.version", version));
-	if (env)
-		json_array_append_new(resource, kv_string("deployment.environment", env));
-	json_array_append_new(resource, kv_string("telemetry.sdk.language", "c"));
-	json_array_append_new(resource, kv_string("telemetry.sdk.name", "craft"));
+	if (env && !json_object_get(given, "deployment.environment.name"))
+		json_object_set_new(given, "deployment.environment.name", text(env));
+	json_object_set_new(given, "telemetry.sdk.name", json_string("craft"));
+	json_object_set_new(given, "telemetry.sdk.language", json_string("c"));
+	json_object_set_new(given, "telemetry.sdk.version", json_string(CRAFT_VERSION));
+	json_t *out = json_array();
+	const char *key;
+	json_t *value;
+	json_object_foreach(given, key, value)
+	{
+		json_array_append_new(
+		    out, json_pack("{s:s, s:{s:O}}", "key", key, "value", "stringValue", value));
+	}
+	json_decref(given);
+	return out;
+}
+
+json_t *craft_otlp_encode(json_t *resource, craft_span *const *spans, size_t count, size_t *encoded)
+{
 	json_t *list = json_array();
+	size_t n = 0;
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(list, encode_span(spans[i]));
-	return json_pack("{s:[{s:{s:o}, s:[{s:{s:s, s:s}, s:o}]}]}", "resourceSpans", "resource",
+		if (json_array_append_new(list, encode_span(spans[i])) == 0)
+			n++;
+	if (encoded)
+		*encoded = n;
+	return json_pack("{s:[{s:{s:O}, s:[{s:{s:s, s:s}, s:o}]}]}", "resourceSpans", "resource",
 			 "attributes", resource, "scopeSpans", "scope", "name", "craft", "version",
 			 CRAFT_VERSION, "spans", list);
 }
@@ -162,7 +275,8 @@ static bool post(craft_otlp *e, const char *body, size_t len, long *status)
 
 static void export_batch(craft_otlp *e, craft_span **batch, size_t n)
 {
-	json_t *doc = craft_otlp_encode(e->tracer, batch, n);
+	size_t encoded = 0;
+	json_t *doc = craft_otlp_encode(e->resource, batch, n, &encoded);
 	char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	for (size_t i = 0; i < n; i++)
@@ -173,8 +287,9 @@ static void export_batch(craft_otlp *e, craft_span **batch, size_t n)
 	pthread_mutex_lock(&e->lock);
 	bool was_failing = e->failing;
 	e->failing = !ok;
+	/* only what was sent counts as exported */
 	if (ok)
-		e->exported += n;
+		e->exported += encoded, e->dropped += n - encoded;
 	else
 		e->failed++, e->dropped += n;
 	pthread_mutex_unlock(&e->lock);
@@ -200,7 +315,7 @@ static size_t take(craft_otlp *e, craft_span **batch)
 
 static void deadline_in(struct timespec *ts, unsigned ms)
 {
-	clock_gettime(CLOCK_REALTIME, ts);
+	clock_gettime(CLOCK_MONOTONIC, ts); /* the condition variable's clock */
 	ts->tv_sec += ms / 1000;
 	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (ts->tv_nsec >= 1000000000L) {
@@ -234,6 +349,19 @@ static void *exporter(void *arg)
 	return NULL;
 }
 
+/* service.instance.id: a random (version 4) UUID, new for each process. */
+static void instance_id(char out[37])
+{
+	unsigned char b[16];
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		craft_oom(0); /* no randomness: nothing sensible to carry on with */
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
 int craft_otlp_start(craft_tracer *tracer, const struct craft_otlp_options *opts, craft_otlp **out)
 {
 	if (!opts->endpoint || !opts->endpoint[0])
@@ -255,14 +383,28 @@ int craft_otlp_start(craft_tracer *tracer, const struct craft_otlp_options *opts
 	snprintf(e->url, len, "%.*s/v1/traces", (int)n, opts->endpoint);
 	e->o.endpoint = NULL;
 	e->ring = craft_xcalloc(e->o.max_queue, sizeof(*e->ring));
+	instance_id(e->instance_id);
+	bool bad = false;
+	e->resource = craft_otlp_resource(tracer, opts->resource_attributes, opts->service_name_set,
+					  e->instance_id, &bad);
+	if (bad)
+		craft_log(CRAFT_LOG_WARN, NULL,
+			  "OTEL_RESOURCE_ATTRIBUTES is not a list of key=value pairs; ignored",
+			  NULL);
+	e->o.resource_attributes = NULL;
 	pthread_mutex_init(&e->lock, NULL);
-	pthread_cond_init(&e->wake, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	e->curl = curl_easy_init();
 	if (!e->curl || pthread_create(&e->thread, NULL, exporter, e) != 0) {
 		if (e->curl)
 			curl_easy_cleanup(e->curl);
 		pthread_cond_destroy(&e->wake);
 		pthread_mutex_destroy(&e->lock);
+		json_decref(e->resource);
 		free(e->ring);
 		free(e->url);
 		free(e);
@@ -287,6 +429,7 @@ void craft_otlp_stop(craft_otlp *e)
 	curl_easy_cleanup(e->curl);
 	pthread_cond_destroy(&e->wake);
 	pthread_mutex_destroy(&e->lock);
+	json_decref(e->resource);
 	free(e->ring);
 	free(e->url);
 	free(e);

@@ -11,6 +11,7 @@
 #ifndef CRAFT_OTLP_H
 #define CRAFT_OTLP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -20,11 +21,13 @@
 typedef struct craft_otlp craft_otlp;
 
 struct craft_otlp_options {
-	const char *endpoint;       /* base URL, e.g. http://collector:4318 */
-	unsigned max_queue;         /* spans waiting; 0 = 2048 (OTEL_BSP_MAX_QUEUE_SIZE) */
-	unsigned max_batch;         /* spans per POST; 0 = 512 */
-	unsigned schedule_delay_ms; /* 0 = 1000 (OTEL_BSP_SCHEDULE_DELAY) */
-	unsigned timeout_ms;        /* per POST; 0 = 2000 (OTEL_EXPORTER_OTLP_TIMEOUT) */
+	const char *endpoint;            /* base URL, e.g. http://collector:4318 */
+	unsigned max_queue;              /* spans waiting; 0 = 2048 (OTEL_BSP_MAX_QUEUE_SIZE) */
+	unsigned max_batch;              /* spans per POST; 0 = 512 */
+	unsigned schedule_delay_ms;      /* 0 = 1000 (OTEL_BSP_SCHEDULE_DELAY) */
+	unsigned timeout_ms;             /* per POST; 0 = 2000 (OTEL_EXPORTER_OTLP_TIMEOUT) */
+	const char *resource_attributes; /* OTEL_RESOURCE_ATTRIBUTES; NULL or "" = none */
+	bool service_name_set;           /* OTEL_SERVICE_NAME was given: it names the service */
 };
 
 /* Start an exporter for `tracer` and make it the tracer's sink. Returns 0 and
@@ -41,8 +44,23 @@ struct craft_otlp_stats {
 };
 void craft_otlp_stats(craft_otlp *exporter, struct craft_otlp_stats *out);
 
-/* The ExportTraceServiceRequest for `count` spans of one tracer, as OTLP/JSON
- * (hex ids, int64 as strings). A new reference. Exposed for tests. */
-json_t *craft_otlp_encode(const craft_tracer *tracer, craft_span *const *spans, size_t count);
+/* The resource's attributes as an OTLP key-value array (a new reference):
+ * the pairs of `resource_attributes` (W3C-baggage-like "k=v,k=v" with
+ * percent-encoded values; an invalid list is ignored whole), then ours where
+ * the list did not give them: service.name (the tracer's when
+ * `service_name_set`, else the list's if any), service.version,
+ * service.instance.id (`instance_id`), deployment.environment.name; and
+ * telemetry.sdk.name/language/version always. *bad is set when the list was
+ * invalid (may be NULL). */
+json_t *craft_otlp_resource(const craft_tracer *tracer, const char *resource_attributes,
+			    bool service_name_set, const char *instance_id, bool *bad);
+
+/* The ExportTraceServiceRequest for `count` spans under `resource` (borrowed),
+ * as OTLP/JSON (hex ids, int64 as strings). Text that is not valid UTF-8 is
+ * repaired (U+FFFD), never dropped. *encoded says how many spans are in it
+ * (fewer than count only when out of memory). A new reference. Exposed for
+ * tests. */
+json_t *craft_otlp_encode(json_t *resource, craft_span *const *spans, size_t count,
+			  size_t *encoded);
 
 #endif

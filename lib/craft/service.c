@@ -73,6 +73,12 @@ static const struct craft_config_field service_fields[] = {
      .max = 128,
      .offset = FIELD(otel_service_name),
      .help = "service name in traces"},
+    {.name = "OTEL_RESOURCE_ATTRIBUTES",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 4096,
+     .offset = FIELD(otel_resource_attributes),
+     .help = "extra resource attributes, key=value,key=value (percent-encoded)"},
     {.name = "OTEL_EXPORTER_OTLP_ENDPOINT",
      .type = CRAFT_CONFIG_STR,
      .default_value = "",
@@ -223,7 +229,9 @@ int craft_service_init(struct craft_service *svc, long default_port, char *err, 
 		    .max_queue = (unsigned)svc->config.otel_queue,
 		    .max_batch = (unsigned)svc->config.otel_batch,
 		    .schedule_delay_ms = (unsigned)svc->config.otel_delay_ms,
-		    .timeout_ms = (unsigned)svc->config.otel_timeout_ms};
+		    .timeout_ms = (unsigned)svc->config.otel_timeout_ms,
+		    .resource_attributes = svc->config.otel_resource_attributes,
+		    .service_name_set = svc->config.otel_service_name[0] != '\0'};
 		if (craft_httpc_global_init() != CRAFT_OK ||
 		    craft_otlp_start(svc->tracer, &oo, &svc->otlp) != CRAFT_OK) {
 			snprintf(err, err_len,

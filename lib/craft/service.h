@@ -30,20 +30,21 @@
 
 /* Settings every service reads (environment variable in brackets). */
 struct craft_service_config {
-	long port;                     /* PORT */
-	const char *host;              /* HOST, bind address */
-	long threads;                  /* THREADS, 0 = number of cores */
-	long max_body;                 /* MAX_BODY_BYTES */
-	const char *log_level;         /* LOG_LEVEL */
-	const char *app_version;       /* APP_VERSION */
-	const char *environment;       /* DEPLOYMENT_ENVIRONMENT */
-	const char *otel_service_name; /* OTEL_SERVICE_NAME */
-	const char *otel_endpoint;     /* OTEL_EXPORTER_OTLP_ENDPOINT, "" = no export */
-	long otel_delay_ms;            /* OTEL_BSP_SCHEDULE_DELAY */
-	long otel_queue;               /* OTEL_BSP_MAX_QUEUE_SIZE */
-	long otel_batch;               /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE */
-	long otel_timeout_ms;          /* OTEL_EXPORTER_OTLP_TIMEOUT */
-	bool development;              /* derived from environment */
+	long port;                            /* PORT */
+	const char *host;                     /* HOST, bind address */
+	long threads;                         /* THREADS, 0 = number of cores */
+	long max_body;                        /* MAX_BODY_BYTES */
+	const char *log_level;                /* LOG_LEVEL */
+	const char *app_version;              /* APP_VERSION */
+	const char *environment;              /* DEPLOYMENT_ENVIRONMENT */
+	const char *otel_service_name;        /* OTEL_SERVICE_NAME */
+	const char *otel_resource_attributes; /* OTEL_RESOURCE_ATTRIBUTES */
+	const char *otel_endpoint;            /* OTEL_EXPORTER_OTLP_ENDPOINT, "" = no export */
+	long otel_delay_ms;                   /* OTEL_BSP_SCHEDULE_DELAY */
+	long otel_queue;                      /* OTEL_BSP_MAX_QUEUE_SIZE */
+	long otel_batch;                      /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE */
+	long otel_timeout_ms;                 /* OTEL_EXPORTER_OTLP_TIMEOUT */
+	bool development;                     /* derived from environment */
 };
 
 /* A link on the home page: an API route and what it does. */

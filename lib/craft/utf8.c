@@ -1,5 +1,7 @@
 #include "utf8.h"
 
+#include "common.h"
+
 #include <string.h>
 
 size_t craft_utf8_seq_len(const unsigned char *s, size_t n)
@@ -68,6 +70,29 @@ const char *craft_utf8_escape(craft_arena *arena, const char *s)
 		*o++ = 'x';
 		*o++ = hex[p[i] >> 4];
 		*o++ = hex[p[i] & 15];
+		i++;
+	}
+	*o = '\0';
+	return out;
+}
+
+char *craft_utf8_repair(const char *s)
+{
+	size_t n = strlen(s);
+	if (craft_utf8_valid(s, n))
+		return NULL;
+	char *out = craft_xmalloc(3 * n + 1), *o = out;
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t len = craft_utf8_seq_len(p + i, n - i);
+		if (len) {
+			memcpy(o, p + i, len);
+			o += len;
+			i += len;
+			continue;
+		}
+		memcpy(o, "\xef\xbf\xbd", 3);
+		o += 3;
 		i++;
 	}
 	*o = '\0';

@@ -24,4 +24,9 @@ bool craft_utf8_valid(const char *s, size_t n);
  * which each invalid byte is the text \xNN (upper-case hex). */
 const char *craft_utf8_escape(craft_arena *arena, const char *s);
 
+/* NULL when s is valid UTF-8, else a malloc'd copy in which each invalid
+ * byte is U+FFFD (the replacement character): for text whose bytes need not
+ * be kept, such as span names and attributes sent to a collector. */
+char *craft_utf8_repair(const char *s);
+
 #endif

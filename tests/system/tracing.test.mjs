@@ -7,6 +7,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import crypto from 'node:crypto';
+import net from 'node:net';
 import { urls, stack, getJson, waitFor, freePort } from './lib/stack.js';
 
 const SERVICES = ['auth', 'recommendation', 'product', 'frontend'];
@@ -65,7 +66,10 @@ describe('tracing', () => {
       });
     });
     await new Promise((r) => server.listen(port, '127.0.0.1', r));
-    restartAll({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '100', DEPLOYMENT_ENVIRONMENT: 'development' });
+    restartAll({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '100', DEPLOYMENT_ENVIRONMENT: 'development',
+      OTEL_RESOURCE_ATTRIBUTES: 'team=paper%20folders',
+    });
     for (const svc of SERVICES) await waitFor(`${urls[svc]}/health`);
   });
 
@@ -114,7 +118,14 @@ describe('tracing', () => {
     const resource = prServer[0].resource;
     assert.equal(attr(resource, 'service.name'), 'product');
     assert.equal(typeof attr(resource, 'service.version'), 'string');
-    assert.equal(attr(resource, 'deployment.environment'), 'development');
+    assert.equal(attr(resource, 'deployment.environment.name'), 'development');
+    assert.match(attr(resource, 'service.instance.id'), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(typeof attr(resource, 'telemetry.sdk.version'), 'string');
+    assert.equal(attr(resource, 'team'), 'paper folders', 'OTEL_RESOURCE_ATTRIBUTES');
+    // every process has its own instance id
+    const ids = new Set(spans.filter((x) => x.service === 'frontend' || x.service === 'product').map((x) => `${x.service} ${attr(x.resource, 'service.instance.id')}`));
+    const perService = new Map([...ids].map((x) => x.split(' ')));
+    assert.notEqual(perService.get('frontend'), perService.get('product'));
     for (const s of found) {
       assert.match(s.span.spanId, /^[0-9a-f]{16}$/);
       assert.ok(BigInt(s.span.endTimeUnixNano) >= BigInt(s.span.startTimeUnixNano));
@@ -138,6 +149,22 @@ describe('tracing', () => {
     // the recommendation query is a child of recommendation's server span
     const recServer = found.find((s) => s.service === 'recommendation' && s.span.kind === 2);
     assert.ok(found.some((s) => s.service === 'recommendation' && s.span.kind === 3 && s.span.parentSpanId === recServer.span.spanId));
+  });
+
+  test('a path that is not valid UTF-8 is exported repaired, not dropped', async () => {
+    const tp = traceparent();
+    const tag = `u${Date.now()}`;
+    await new Promise((resolve, reject) => {
+      const u = new URL(urls.product);
+      const sock = net.connect(Number(u.port), u.hostname, () => sock.end(Buffer.concat([
+        Buffer.from(`GET /${tag}/`), Buffer.from([0xff]), Buffer.from(` HTTP/1.1\r\nHost: x\r\ntraceparent: ${tp.header}\r\nConnection: close\r\n\r\n`)])));
+      sock.on('data', () => {});
+      sock.on('end', resolve);
+      sock.on('error', reject);
+    });
+    const found = await traceOf(tp.traceId, (f) => f.length >= 1);
+    assert.equal(found.length, 1, 'the server span arrived');
+    assert.equal(attr(found[0].span.attributes, 'url.path'), `/${tag}/\ufffd`);
   });
 
   test('an absent collector never fails a request; dropped spans are counted', async () => {

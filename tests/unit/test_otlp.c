@@ -41,12 +41,18 @@ static void test_encode(void **state)
 	craft_span_set_bool(server, "retry", true);
 	craft_span_set_error(server, "server error");
 	craft_span *spans[] = {server, client};
-	json_t *doc = craft_otlp_encode(t, spans, 2);
+	json_t *resource = craft_otlp_resource(t, NULL, false, "i-1", NULL);
+	size_t encoded = 0;
+	json_t *doc = craft_otlp_encode(resource, spans, 2, &encoded);
+	json_decref(resource);
+	assert_int_equal(encoded, 2);
 	json_t *rs = json_array_get(json_object_get(doc, "resourceSpans"), 0);
 	json_t *res = json_object_get(json_object_get(rs, "resource"), "attributes");
 	assert_string_equal(attr(res, "service.name", "stringValue"), "product");
 	assert_string_equal(attr(res, "service.version", "stringValue"), "1.2.3");
-	assert_string_equal(attr(res, "deployment.environment", "stringValue"), "staging");
+	assert_string_equal(attr(res, "service.instance.id", "stringValue"), "i-1");
+	assert_string_equal(attr(res, "deployment.environment.name", "stringValue"), "staging");
+	assert_string_equal(attr(res, "telemetry.sdk.version", "stringValue"), CRAFT_VERSION);
 	json_t *list =
 	    json_object_get(json_array_get(json_object_get(rs, "scopeSpans"), 0), "spans");
 	assert_int_equal(json_array_size(list), 2);
@@ -72,6 +78,69 @@ static void test_encode(void **state)
 	json_decref(doc);
 	craft_span_free(client);
 	craft_span_free(server);
+	craft_tracer_free(t);
+}
+
+/* OTEL_RESOURCE_ATTRIBUTES: pairs first, ours where the list is silent;
+ * OTEL_SERVICE_NAME wins over the list's service.name; a bad list is ignored. */
+static void test_resource_attributes(void **state)
+{
+	(void)state;
+	craft_tracer *t = craft_tracer_new("auth", "9.9", "production");
+	bool bad = true;
+	json_t *r = craft_otlp_resource(t,
+					" k8s.pod.name = auth-7f9 ,service.name=idp, "
+					"team=paper%20folders,service.instance.id=pod-1",
+					false, "uuid-x", &bad);
+	assert_false(bad);
+	assert_string_equal(attr(r, "k8s.pod.name", "stringValue"), "auth-7f9");
+	assert_string_equal(attr(r, "team", "stringValue"), "paper folders");
+	assert_string_equal(attr(r, "service.name", "stringValue"), "idp");
+	assert_string_equal(attr(r, "service.instance.id", "stringValue"), "pod-1");
+	assert_string_equal(attr(r, "service.version", "stringValue"), "9.9");
+	assert_string_equal(attr(r, "telemetry.sdk.name", "stringValue"), "craft");
+	json_decref(r);
+	r = craft_otlp_resource(t, "service.name=idp", true, "uuid-x", &bad);
+	assert_string_equal(attr(r, "service.name", "stringValue"), "auth");
+	json_decref(r);
+	const char *invalid[] = {"novalue", "a=1,,b=2", "=x", "a=%zz", "a=%00", "a=%4"};
+	for (size_t i = 0; i < CRAFT_ARRAY_LEN(invalid); i++) {
+		r = craft_otlp_resource(t, invalid[i], false, "uuid-x", &bad);
+		if (!bad)
+			fail_msg("accepted %s", invalid[i]);
+		assert_string_equal(attr(r, "service.name", "stringValue"), "auth");
+		assert_string_equal(attr(r, "service.instance.id", "stringValue"), "uuid-x");
+		json_decref(r);
+	}
+	craft_tracer_free(t);
+}
+
+/* A span whose name or attributes are not valid UTF-8 is sent repaired. */
+static void test_invalid_utf8_repaired(void **state)
+{
+	(void)state;
+	craft_tracer *t = craft_tracer_new("frontend", "1", "development");
+	craft_span *s = craft_span_start(t, NULL, NULL, CRAFT_SPAN_SERVER, "GET /\xff");
+	craft_span_set_str(s, "url.path", "/caf\xc3(");
+	craft_span_set_error(s, "bad \x80");
+	json_t *resource = craft_otlp_resource(t, NULL, false, "i", NULL);
+	size_t encoded = 0;
+	json_t *doc = craft_otlp_encode(resource, &s, 1, &encoded);
+	assert_int_equal(encoded, 1);
+	json_t *span = json_array_get(
+	    json_object_get(
+		json_array_get(
+		    json_object_get(json_array_get(json_object_get(doc, "resourceSpans"), 0),
+				    "scopeSpans"),
+		    0),
+		"spans"),
+	    0);
+	assert_string_equal(json_string_value(json_object_get(span, "name")), "GET /\xef\xbf\xbd");
+	assert_string_equal(attr(json_object_get(span, "attributes"), "url.path", "stringValue"),
+			    "/caf\xef\xbf\xbd(");
+	json_decref(doc);
+	json_decref(resource);
+	craft_span_free(s);
 	craft_tracer_free(t);
 }
 
@@ -117,6 +186,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_encode),
+	    cmocka_unit_test(test_resource_attributes),
+	    cmocka_unit_test(test_invalid_utf8_repaired),
 	    cmocka_unit_test(test_absent_collector_drops),
 	    cmocka_unit_test(test_bad_options),
 	};
