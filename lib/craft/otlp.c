@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include <curl/curl.h>
+#include <zlib.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -24,7 +25,8 @@ struct craft_otlp {
 	craft_tracer *tracer;
 	struct craft_otlp_options o;
 	char *url;
-	json_t *resource; /* built once at start */
+	struct curl_slist *headers; /* Content-Type, Content-Encoding, OTEL_..._HEADERS */
+	json_t *resource;           /* built once at start */
 	char instance_id[37];
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -253,11 +255,41 @@ static size_t discard(char *data, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
+/* gzip `len` bytes into a malloc'd buffer; NULL when zlib fails. */
+static unsigned char *gzip_body(const char *body, size_t len, size_t *out_len)
+{
+	z_stream z = {0};
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		return NULL;
+	size_t cap = deflateBound(&z, (uLong)len);
+	unsigned char *out = craft_xmalloc(cap);
+	z.next_in = (Bytef *)(uintptr_t)body;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	int rc = deflate(&z, Z_FINISH);
+	*out_len = cap - z.avail_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 static bool post(craft_otlp *e, const char *body, size_t len, long *status)
 {
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	unsigned char *zipped = NULL;
+	*status = 0;
+	if (e->o.gzip) {
+		zipped = gzip_body(body, len, &len);
+		if (!zipped)
+			return false;
+		body = (const char *)zipped;
+	}
 	curl_easy_setopt(e->curl, CURLOPT_URL, e->url);
-	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->headers);
 	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE, (long)len);
 	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)e->o.timeout_ms);
@@ -266,11 +298,43 @@ static bool post(craft_otlp *e, const char *body, size_t len, long *status)
 	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	CURLcode rc = curl_easy_perform(e->curl);
-	curl_slist_free_all(h);
-	*status = 0;
+	free(zipped);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, status);
 	return rc == CURLE_OK && *status >= 200 && *status < 300;
+}
+
+/* The request headers: content type and encoding, then OTEL_..._HEADERS.
+ * NULL when that list is not made of key=value pairs. */
+static struct curl_slist *request_headers(const struct craft_otlp_options *o)
+{
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	if (o->gzip)
+		h = curl_slist_append(h, "Content-Encoding: gzip");
+	if (!o->headers || !o->headers[0])
+		return h;
+	json_t *pairs = parse_pairs(o->headers);
+	if (!pairs) {
+		curl_slist_free_all(h);
+		return NULL;
+	}
+	const char *key;
+	json_t *value;
+	json_object_foreach(pairs, key, value)
+	{
+		const char *v = json_string_value(value);
+		/* a header line cannot hold a line break or a colon in its name */
+		if (strpbrk(key, ":\r\n ") || strpbrk(v, "\r\n"))
+			continue;
+		size_t n = strlen(key) + strlen(v) + 3;
+		char *line = craft_xmalloc(n);
+		snprintf(line, n, "%s: %s", key, v);
+		h = curl_slist_append(h, line);
+		explicit_bzero(line, n); /* may be a credential */
+		free(line);
+	}
+	json_decref(pairs);
+	return h;
 }
 
 static void export_batch(craft_otlp *e, craft_span **batch, size_t n)
@@ -364,9 +428,14 @@ static void instance_id(char out[37])
 
 int craft_otlp_start(craft_tracer *tracer, const struct craft_otlp_options *opts, craft_otlp **out)
 {
-	if (!opts->endpoint || !opts->endpoint[0])
+	bool whole = opts->traces_endpoint && opts->traces_endpoint[0];
+	if (!whole && (!opts->endpoint || !opts->endpoint[0]))
+		return CRAFT_EINVAL;
+	struct curl_slist *headers = request_headers(opts);
+	if (!headers)
 		return CRAFT_EINVAL;
 	craft_otlp *e = craft_xcalloc(1, sizeof(*e));
+	e->headers = headers;
 	e->tracer = tracer;
 	e->o = *opts;
 	e->o.max_queue = opts->max_queue ? opts->max_queue : DEFAULT_QUEUE;
@@ -375,13 +444,17 @@ int craft_otlp_start(craft_tracer *tracer, const struct craft_otlp_options *opts
 		e->o.max_batch = e->o.max_queue;
 	e->o.schedule_delay_ms = opts->schedule_delay_ms ? opts->schedule_delay_ms : DEFAULT_DELAY;
 	e->o.timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT;
-	size_t n = strlen(opts->endpoint);
-	while (n > 0 && opts->endpoint[n - 1] == '/')
-		n--;
-	size_t len = n + sizeof("/v1/traces");
-	e->url = craft_xmalloc(len);
-	snprintf(e->url, len, "%.*s/v1/traces", (int)n, opts->endpoint);
-	e->o.endpoint = NULL;
+	if (whole) {
+		e->url = craft_xstrdup(opts->traces_endpoint);
+	} else {
+		size_t n = strlen(opts->endpoint);
+		while (n > 0 && opts->endpoint[n - 1] == '/')
+			n--;
+		size_t len = n + sizeof("/v1/traces");
+		e->url = craft_xmalloc(len);
+		snprintf(e->url, len, "%.*s/v1/traces", (int)n, opts->endpoint);
+	}
+	e->o.endpoint = e->o.traces_endpoint = e->o.headers = NULL;
 	e->ring = craft_xcalloc(e->o.max_queue, sizeof(*e->ring));
 	instance_id(e->instance_id);
 	bool bad = false;
@@ -405,13 +478,15 @@ int craft_otlp_start(craft_tracer *tracer, const struct craft_otlp_options *opts
 		pthread_cond_destroy(&e->wake);
 		pthread_mutex_destroy(&e->lock);
 		json_decref(e->resource);
+		curl_slist_free_all(e->headers);
 		free(e->ring);
 		free(e->url);
 		free(e);
 		return CRAFT_EIO;
 	}
 	craft_tracer_set_sink(tracer, sink, e);
-	craft_log(CRAFT_LOG_INFO, NULL, "exporting spans", "{s:s}", "endpoint", e->url);
+	craft_log(CRAFT_LOG_INFO, NULL, "exporting spans", "{s:s, s:b}", "endpoint", e->url, "gzip",
+		  e->o.gzip);
 	*out = e;
 	return CRAFT_OK;
 }
@@ -430,6 +505,7 @@ void craft_otlp_stop(craft_otlp *e)
 	pthread_cond_destroy(&e->wake);
 	pthread_mutex_destroy(&e->lock);
 	json_decref(e->resource);
+	curl_slist_free_all(e->headers);
 	free(e->ring);
 	free(e->url);
 	free(e);

@@ -21,7 +21,10 @@
 typedef struct craft_otlp craft_otlp;
 
 struct craft_otlp_options {
-	const char *endpoint;            /* base URL, e.g. http://collector:4318 */
+	const char *endpoint;            /* base URL, e.g. http://collector:4318 (+ /v1/traces) */
+	const char *traces_endpoint;     /* the whole URL, used as is; wins over endpoint */
+	const char *headers;             /* "k=v,k=v" (percent-encoded) sent with every POST */
+	bool gzip;                       /* compress the bodies (Content-Encoding: gzip) */
 	unsigned max_queue;              /* spans waiting; 0 = 2048 (OTEL_BSP_MAX_QUEUE_SIZE) */
 	unsigned max_batch;              /* spans per POST; 0 = 512 */
 	unsigned schedule_delay_ms;      /* 0 = 1000 (OTEL_BSP_SCHEDULE_DELAY) */
@@ -31,7 +34,8 @@ struct craft_otlp_options {
 };
 
 /* Start an exporter for `tracer` and make it the tracer's sink. Returns 0 and
- * *out, or CRAFT_EINVAL (no endpoint) / CRAFT_EIO (thread or libcurl). */
+ * *out, or CRAFT_EINVAL (no endpoint, or headers that are not a list of
+ * key=value pairs) / CRAFT_EIO (thread or libcurl). */
 int craft_otlp_start(craft_tracer *tracer, const struct craft_otlp_options *opts, craft_otlp **out);
 
 /* Send what is queued (bounded by the timeout), stop the thread, free.

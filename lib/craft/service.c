@@ -113,6 +113,62 @@ static const struct craft_config_field service_fields[] = {
      .max = 60000,
      .offset = FIELD(otel_timeout_ms),
      .help = "export timeout (ms)"},
+    {.name = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 1024,
+     .offset = FIELD(otel_traces_endpoint),
+     .help = "the traces URL, used as is (wins over OTEL_EXPORTER_OTLP_ENDPOINT)"},
+    {.name = "OTEL_EXPORTER_OTLP_HEADERS",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 4096,
+     .secret = true,
+     .offset = FIELD(otel_headers),
+     .help = "headers of every export, key=value,key=value (percent-encoded)"},
+    {.name = "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 4096,
+     .secret = true,
+     .offset = FIELD(otel_traces_headers),
+     .help = "headers of trace exports (wins over OTEL_EXPORTER_OTLP_HEADERS)"},
+    {.name = "OTEL_EXPORTER_OTLP_COMPRESSION",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "none",
+     .max = 16,
+     .offset = FIELD(otel_compression),
+     .help = "gzip or none"},
+    {.name = "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 16,
+     .offset = FIELD(otel_traces_compression),
+     .help = "gzip or none for traces (wins over OTEL_EXPORTER_OTLP_COMPRESSION)"},
+    {.name = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+     .type = CRAFT_CONFIG_INT,
+     .default_value = "0",
+     .min = 0,
+     .max = 60000,
+     .offset = FIELD(otel_traces_timeout_ms),
+     .help = "per trace export in ms, 0 = OTEL_EXPORTER_OTLP_TIMEOUT"},
+    {.name = "OTEL_SDK_DISABLED",
+     .type = CRAFT_CONFIG_BOOL,
+     .default_value = "false",
+     .offset = FIELD(otel_disabled),
+     .help = "true: export nothing (context still propagates)"},
+    {.name = "OTEL_TRACES_SAMPLER",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "parentbased_always_on",
+     .max = 64,
+     .offset = FIELD(otel_sampler),
+     .help = "always_on, always_off, traceidratio, or parentbased_ + one of them"},
+    {.name = "OTEL_TRACES_SAMPLER_ARG",
+     .type = CRAFT_CONFIG_STR,
+     .default_value = "",
+     .max = 32,
+     .offset = FIELD(otel_sampler_arg),
+     .help = "the traceidratio probability, 0 to 1 (default 1)"},
 };
 
 static const char HOME_TEMPLATE[] =
@@ -205,6 +261,62 @@ static double uptime_seconds(void *ctx)
 	return difftime(time(NULL), svc->started);
 }
 
+/* The signal-specific setting when set, else the generic one. */
+static const char *either(const char *traces, const char *generic)
+{
+	return traces && traces[0] ? traces : generic;
+}
+
+/* The sampler, and the exporter when an endpoint is set and the SDK is not
+ * disabled, from the OTEL_* settings (signal-specific over generic). */
+static int start_tracing(struct craft_service *svc, char *err, size_t err_len)
+{
+	const struct craft_service_config *c = &svc->config;
+	int rc = craft_tracer_set_sampler(svc->tracer, c->otel_sampler, c->otel_sampler_arg, err,
+					  err_len);
+	if (rc)
+		return rc;
+	const char *compression = either(c->otel_traces_compression, c->otel_compression);
+	if (strcmp(compression, "gzip") != 0 && strcmp(compression, "none") != 0) {
+		snprintf(err, err_len,
+			 "OTEL_EXPORTER_OTLP_%sCOMPRESSION must be gzip or none (got \"%.16s\")",
+			 c->otel_traces_compression[0] ? "TRACES_" : "", compression);
+		return CRAFT_EINVAL;
+	}
+	if (c->otel_disabled || (!c->otel_endpoint[0] && !c->otel_traces_endpoint[0]))
+		return CRAFT_OK;
+	struct craft_otlp_options oo = {.endpoint = c->otel_endpoint,
+					.traces_endpoint = c->otel_traces_endpoint,
+					.headers = either(c->otel_traces_headers, c->otel_headers),
+					.gzip = strcmp(compression, "gzip") == 0,
+					.max_queue = (unsigned)c->otel_queue,
+					.max_batch = (unsigned)c->otel_batch,
+					.schedule_delay_ms = (unsigned)c->otel_delay_ms,
+					.timeout_ms = (unsigned)(c->otel_traces_timeout_ms
+								     ? c->otel_traces_timeout_ms
+								     : c->otel_timeout_ms),
+					.resource_attributes = c->otel_resource_attributes,
+					.service_name_set = c->otel_service_name[0] != '\0'};
+	if (craft_httpc_global_init() != CRAFT_OK) {
+		snprintf(err, err_len, "libcurl cannot initialise");
+		return CRAFT_EIO;
+	}
+	if ((rc = craft_otlp_start(svc->tracer, &oo, &svc->otlp))) {
+		snprintf(err, err_len, "%s",
+			 rc == CRAFT_EINVAL
+			     ? "OTEL_EXPORTER_OTLP_(TRACES_)HEADERS must be a list of "
+			       "key=value pairs"
+			     : "cannot start span export");
+		return rc;
+	}
+	craft_metrics_add_counter(svc->metrics, "craft_spans_exported_total",
+				  "Spans sent to the collector", spans_exported, svc->otlp);
+	craft_metrics_add_counter(svc->metrics, "craft_spans_dropped_total",
+				  "Spans dropped (queue full or export failed)", spans_dropped,
+				  svc->otlp);
+	return CRAFT_OK;
+}
+
 int craft_service_init(struct craft_service *svc, long default_port, char *err, size_t err_len)
 {
 	memset(&svc->config, 0, sizeof(svc->config));
@@ -223,27 +335,8 @@ int craft_service_init(struct craft_service *svc, long default_port, char *err, 
 	svc->tracer =
 	    craft_tracer_new(trace_name, svc->config.app_version, svc->config.environment);
 	svc->metrics = craft_metrics_new(svc->name);
-	if (svc->config.otel_endpoint[0]) {
-		struct craft_otlp_options oo = {
-		    .endpoint = svc->config.otel_endpoint,
-		    .max_queue = (unsigned)svc->config.otel_queue,
-		    .max_batch = (unsigned)svc->config.otel_batch,
-		    .schedule_delay_ms = (unsigned)svc->config.otel_delay_ms,
-		    .timeout_ms = (unsigned)svc->config.otel_timeout_ms,
-		    .resource_attributes = svc->config.otel_resource_attributes,
-		    .service_name_set = svc->config.otel_service_name[0] != '\0'};
-		if (craft_httpc_global_init() != CRAFT_OK ||
-		    craft_otlp_start(svc->tracer, &oo, &svc->otlp) != CRAFT_OK) {
-			snprintf(err, err_len,
-				 "cannot start span export to OTEL_EXPORTER_OTLP_ENDPOINT");
-			return CRAFT_EIO;
-		}
-		craft_metrics_add_counter(svc->metrics, "craft_spans_exported_total",
-					  "Spans sent to the collector", spans_exported, svc->otlp);
-		craft_metrics_add_counter(svc->metrics, "craft_spans_dropped_total",
-					  "Spans dropped (queue full or export failed)",
-					  spans_dropped, svc->otlp);
-	}
+	if ((rc = start_tracing(svc, err, err_len)))
+		return rc;
 	craft_metrics_add_gauge(svc->metrics, "craft_uptime_seconds",
 				"Seconds since the service started", uptime_seconds, svc);
 	craft_sysinfo_read(&svc->sysinfo);

@@ -44,6 +44,15 @@ struct craft_service_config {
 	long otel_queue;                      /* OTEL_BSP_MAX_QUEUE_SIZE */
 	long otel_batch;                      /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE */
 	long otel_timeout_ms;                 /* OTEL_EXPORTER_OTLP_TIMEOUT */
+	const char *otel_traces_endpoint;     /* OTEL_EXPORTER_OTLP_TRACES_ENDPOINT */
+	const char *otel_headers;             /* OTEL_EXPORTER_OTLP_HEADERS */
+	const char *otel_traces_headers;      /* OTEL_EXPORTER_OTLP_TRACES_HEADERS */
+	const char *otel_compression;         /* OTEL_EXPORTER_OTLP_COMPRESSION */
+	const char *otel_traces_compression;  /* OTEL_EXPORTER_OTLP_TRACES_COMPRESSION */
+	long otel_traces_timeout_ms;          /* OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, 0 = generic */
+	bool otel_disabled;                   /* OTEL_SDK_DISABLED */
+	const char *otel_sampler;             /* OTEL_TRACES_SAMPLER */
+	const char *otel_sampler_arg;         /* OTEL_TRACES_SAMPLER_ARG */
 	bool development;                     /* derived from environment */
 };
 

@@ -23,6 +23,9 @@ struct craft_tracer {
 	char *service_name;
 	char *service_version;
 	char *environment;
+	bool parent_based;     /* follow a remote parent's sampled flag */
+	uint64_t sample_below; /* sample a new trace when its id's low half is below */
+	bool sample_all;       /* ... or always (ratio 1) */
 	craft_span_sink sink;
 	void *sink_ctx;
 };
@@ -335,7 +338,57 @@ craft_tracer *craft_tracer_new(const char *service_name, const char *service_ver
 	tracer->service_name = craft_xstrdup(service_name ? service_name : "unknown_service");
 	tracer->service_version = craft_xstrdup(service_version ? service_version : "");
 	tracer->environment = craft_xstrdup(environment ? environment : "");
+	tracer->parent_based = true;
+	tracer->sample_all = true;
 	return tracer;
+}
+
+int craft_tracer_set_sampler(craft_tracer *t, const char *name, const char *arg, char *err,
+			     size_t err_len)
+{
+	if (!name || !name[0])
+		name = "parentbased_always_on";
+	bool parent_based = strncmp(name, "parentbased_", 12) == 0;
+	const char *base = parent_based ? name + 12 : name;
+	double ratio;
+	if (strcmp(base, "always_on") == 0) {
+		ratio = 1;
+	} else if (strcmp(base, "always_off") == 0) {
+		ratio = 0;
+	} else if (strcmp(base, "traceidratio") == 0) {
+		char *end = NULL;
+		ratio = arg && arg[0] ? strtod(arg, &end) : 1.0;
+		if ((arg && arg[0] && (!end || *end)) || !(ratio >= 0 && ratio <= 1)) {
+			snprintf(err, err_len,
+				 "OTEL_TRACES_SAMPLER_ARG must be a probability from 0 to 1 (got "
+				 "\"%.32s\")",
+				 arg ? arg : "");
+			return CRAFT_EINVAL;
+		}
+	} else {
+		snprintf(err, err_len,
+			 "OTEL_TRACES_SAMPLER must be always_on, always_off, traceidratio or "
+			 "parentbased_ with one of them (got \"%.48s\")",
+			 name);
+		return CRAFT_EINVAL;
+	}
+	t->parent_based = parent_based;
+	t->sample_all = ratio >= 1;
+	/* 2^64 * ratio, computed without overflowing the conversion */
+	t->sample_below = ratio <= 0 ? 0 : (uint64_t)(ratio * 18446744073709549568.0);
+	return CRAFT_OK;
+}
+
+/* The decision for a trace this service starts (or, without parent_based,
+ * for every trace it is asked to join): deterministic in the trace id. */
+static bool sample(const craft_tracer *t, const uint8_t trace_id[16])
+{
+	if (!t || t->sample_all)
+		return true;
+	uint64_t low = 0;
+	for (int i = 8; i < 16; i++)
+		low = low << 8 | trace_id[i];
+	return low < t->sample_below;
 }
 
 void craft_tracer_free(craft_tracer *tracer)
@@ -424,9 +477,11 @@ craft_span *craft_span_start(craft_tracer *tracer, const craft_span *parent,
 		inherit(span, &parent->ctx);
 	} else if (remote && !all_zero(remote->trace_id, 16) && !all_zero(remote->span_id, 8)) {
 		inherit(span, remote);
+		if (tracer && !tracer->parent_based)
+			span->ctx.flags = sample(tracer, span->ctx.trace_id) ? FLAG_SAMPLED : 0;
 	} else {
 		craft_trace_new_trace_id(span->ctx.trace_id);
-		span->ctx.flags = FLAG_SAMPLED;
+		span->ctx.flags = sample(tracer, span->ctx.trace_id) ? FLAG_SAMPLED : 0;
 	}
 	craft_trace_new_span_id(span->ctx.span_id);
 	span->start_ns = now_ns();

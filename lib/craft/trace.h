@@ -77,6 +77,16 @@ craft_tracer *craft_tracer_new(const char *service_name, const char *service_ver
 			       const char *environment);
 void craft_tracer_free(craft_tracer *tracer);
 
+/* Choose the sampler during set-up, before any span starts, by the names of
+ * the OpenTelemetry SDK environment (OTEL_TRACES_SAMPLER / _ARG):
+ * "always_on", "always_off", "traceidratio" (arg: a probability in [0, 1],
+ * default 1), and "parentbased_" + each of them, which follow a remote
+ * parent's sampled flag and apply the rest to new traces. NULL or "" keeps
+ * the default, parentbased_always_on. A span with a local parent always
+ * follows it. Returns 0, or CRAFT_EINVAL with the reason in err. */
+int craft_tracer_set_sampler(craft_tracer *tracer, const char *name, const char *arg, char *err,
+			     size_t err_len);
+
 /* Attach the sink during set-up, before any span starts: the tracer is shared
  * read-only afterwards. The sink is called from whichever thread ends a span,
  * so it must be thread-safe. */

@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import crypto from 'node:crypto';
 import net from 'node:net';
+import zlib from 'node:zlib';
 import { urls, stack, getJson, waitFor, freePort } from './lib/stack.js';
 
 const SERVICES = ['auth', 'recommendation', 'product', 'frontend'];
 const spans = []; // {service, resource, span}
+const posts = []; // {url, headers, gzip} of every export received
 let server;
 let port;
 
@@ -50,9 +52,12 @@ describe('tracing', () => {
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => {
         try {
-          assert.equal(req.url, '/v1/traces');
+          assert.ok(req.url === '/v1/traces' || req.url === '/custom/traces', req.url);
           assert.match(req.headers['content-type'], /application\/json/);
-          const doc = JSON.parse(Buffer.concat(chunks).toString());
+          let body = Buffer.concat(chunks);
+          if (req.headers['content-encoding'] === 'gzip') body = zlib.gunzipSync(body);
+          const doc = JSON.parse(body.toString());
+          posts.push({ url: req.url, headers: req.headers, gzip: req.headers['content-encoding'] === 'gzip' });
           for (const rs of doc.resourceSpans) {
             const service = attr(rs.resource.attributes, 'service.name');
             for (const ss of rs.scopeSpans) for (const span of ss.spans) spans.push({ service, resource: rs.resource.attributes, span });
@@ -165,6 +170,54 @@ describe('tracing', () => {
     const found = await traceOf(tp.traceId, (f) => f.length >= 1);
     assert.equal(found.length, 1, 'the server span arrived');
     assert.equal(attr(found[0].span.attributes, 'url.path'), `/${tag}/\ufffd`);
+  });
+
+  test('the standard OTEL_* settings: traces endpoint, headers, gzip, sampler, disabled', async () => {
+    const restartProduct = async (env) => {
+      stack('svc-stop', 'product');
+      stack('svc-start', 'product', { env: { DEPLOYMENT_ENVIRONMENT: 'development', OTEL_BSP_SCHEDULE_DELAY: '100', ...env } });
+      await waitFor(`${urls.product}/health`);
+    };
+    const request = async (header) => {
+      const res = await fetch(`${urls.product}/api/products/1`, { headers: header ? { traceparent: header } : {} });
+      await res.arrayBuffer();
+    };
+    try {
+      await restartProduct({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', // the signal-specific URL wins
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/custom/traces`,
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-generic=1',
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'authorization=Bearer%20paper-crane,x-team=folders',
+        OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+        OTEL_TRACES_SAMPLER: 'parentbased_always_off',
+      });
+      const sampled = traceparent();
+      const unsampled = traceparent();
+      const roots = () => spans.filter((x) => x.service === 'product' && !x.span.parentSpanId).length;
+      const rootsBefore = roots();
+      await request(sampled.header);
+      await request(null); // a new trace: always_off
+      await request(unsampled.header.replace(/-01$/, '-00'));
+      const found = await traceOf(sampled.traceId, (f) => f.length >= 1);
+      assert.ok(found.length >= 1, 'the sampled parent is followed');
+      const post = posts.findLast((p) => p.url === '/custom/traces');
+      assert.ok(post, 'sent to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is');
+      assert.equal(post.gzip, true);
+      assert.equal(post.headers.authorization, 'Bearer paper-crane');
+      assert.equal(post.headers['x-team'], 'folders');
+      assert.equal(post.headers['x-generic'], undefined, 'the traces headers replace the generic ones');
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(spans.filter((x) => x.span.traceId === unsampled.traceId).length, 0);
+      assert.equal(roots(), rootsBefore, 'always_off for new traces');
+
+      await restartProduct({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SDK_DISABLED: 'true' });
+      const off = traceparent();
+      await request(off.header);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(spans.filter((x) => x.span.traceId === off.traceId).length, 0, 'OTEL_SDK_DISABLED exports nothing');
+    } finally {
+      await restartProduct({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
+    }
   });
 
   test('an absent collector never fails a request; dropped spans are counted', async () => {

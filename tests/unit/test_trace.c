@@ -1,5 +1,6 @@
 /* Unit tests for lib/craft/trace.c: W3C trace context parsing and spans. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -500,6 +501,67 @@ static void test_null_safety(void **state)
 	craft_tracer_free(tracer);
 }
 
+static bool sampled(const craft_span *s)
+{
+	return (craft_span_context(s)->flags & 1) != 0;
+}
+
+/* How many of n new traces the tracer samples; remote: join a sampled parent. */
+static int count_sampled(craft_tracer *t, int n, bool remote)
+{
+	const char *tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+	craft_trace_ctx ctx;
+	assert_int_equal(craft_traceparent_parse(tp, strlen(tp), &ctx), CRAFT_OK);
+	int yes = 0;
+	for (int i = 0; i < n; i++) {
+		craft_span *s =
+		    craft_span_start(t, NULL, remote ? &ctx : NULL, CRAFT_SPAN_SERVER, "x");
+		craft_span *child = craft_span_start(t, s, NULL, CRAFT_SPAN_CLIENT, "y");
+		assert_int_equal(sampled(child), sampled(s)); /* a local child follows */
+		yes += sampled(s);
+		craft_span_free(child);
+		craft_span_free(s);
+	}
+	return yes;
+}
+
+static void test_samplers(void **state)
+{
+	(void)state;
+	char err[200];
+	craft_tracer *t = craft_tracer_new("svc", "1", "dev");
+	assert_int_equal(count_sampled(t, 50, false), 50); /* default: parentbased_always_on */
+	assert_int_equal(craft_tracer_set_sampler(t, "always_off", NULL, err, sizeof(err)), 0);
+	assert_int_equal(count_sampled(t, 50, false), 0);
+	assert_int_equal(count_sampled(t, 5, true), 0); /* not parent based: decides alone */
+	assert_int_equal(
+	    craft_tracer_set_sampler(t, "parentbased_always_off", "", err, sizeof(err)), 0);
+	assert_int_equal(count_sampled(t, 50, false), 0);
+	assert_int_equal(count_sampled(t, 5, true), 5); /* follows the sampled parent */
+	assert_int_equal(craft_tracer_set_sampler(t, "traceidratio", "0.5", err, sizeof(err)), 0);
+	int half = count_sampled(t, 2000, false);
+	assert_in_range(half, 850, 1150); /* random trace ids: about half, 6 sigma either side */
+	assert_int_equal(craft_tracer_set_sampler(t, "traceidratio", "0", err, sizeof(err)), 0);
+	assert_int_equal(count_sampled(t, 50, false), 0);
+	assert_int_equal(
+	    craft_tracer_set_sampler(t, "parentbased_traceidratio", "1", err, sizeof(err)), 0);
+	assert_int_equal(count_sampled(t, 50, false), 50);
+	const char *bad_names[] = {"always", "parentbased_", "ratio", "AlwaysOn"};
+	for (size_t i = 0; i < CRAFT_ARRAY_LEN(bad_names); i++) {
+		assert_int_equal(craft_tracer_set_sampler(t, bad_names[i], NULL, err, sizeof(err)),
+				 CRAFT_EINVAL);
+		assert_non_null(strstr(err, "OTEL_TRACES_SAMPLER"));
+	}
+	const char *bad_args[] = {"1.5", "-0.1", "half", "0.5x", "nan"};
+	for (size_t i = 0; i < CRAFT_ARRAY_LEN(bad_args); i++) {
+		assert_int_equal(
+		    craft_tracer_set_sampler(t, "traceidratio", bad_args[i], err, sizeof(err)),
+		    CRAFT_EINVAL);
+		assert_non_null(strstr(err, "OTEL_TRACES_SAMPLER_ARG"));
+	}
+	craft_tracer_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +579,7 @@ int main(void)
 	    cmocka_unit_test(test_long_text_cut_on_utf8_boundary),
 	    cmocka_unit_test(test_sink_receives_span),
 	    cmocka_unit_test(test_null_safety),
+	    cmocka_unit_test(test_samplers),
 	};
 	return cmocka_run_group_tests_name("trace", tests, NULL, NULL);
 }
