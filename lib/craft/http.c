@@ -542,8 +542,41 @@ void craft_reply_not_modified(craft_req *req, const char *etag, size_t full_len)
 
 /* ---- the request lifecycle ---- */
 
+/* The query string as the arguments read back ("a=1&b=2", decoded), for
+ * url.query; empty without arguments. */
+static enum MHD_Result join_query(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	(void)kind;
+	craft_buf *b = cls;
+	if (!key)
+		return MHD_YES;
+	if (b->len > 0)
+		craft_buf_append(b, "&", 1);
+	craft_buf_append_str(b, key);
+	if (value) {
+		craft_buf_append(b, "=", 1);
+		craft_buf_append_str(b, value);
+	}
+	return MHD_YES;
+}
+
+/* Server span attributes of the semantic conventions that need the connection. */
+static void span_connection_attrs(craft_req *req, struct MHD_Connection *conn, const char *version)
+{
+	craft_span_set_str(req->span, "client.address", craft_req_client_ip(req));
+	if (version && strncmp(version, "HTTP/", 5) == 0)
+		craft_span_set_str(req->span, "network.protocol.version", version + 5);
+	craft_buf q;
+	craft_buf_init(&q, 2048); /* a longer query is cut, never the span */
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, join_query, &q);
+	if (q.len > 0)
+		craft_span_set_str(req->span, "url.query", q.data);
+	craft_buf_cleanup(&q);
+}
+
 static craft_req *req_new(craft_server *srv, struct MHD_Connection *conn, const char *url,
-			  const char *method)
+			  const char *method, const char *version)
 {
 	craft_arena *arena = craft_arena_new(0);
 	craft_req *req = craft_arena_calloc(arena, 1, sizeof(*req));
@@ -577,6 +610,7 @@ static craft_req *req_new(craft_server *srv, struct MHD_Connection *conn, const 
 	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
 	if (ua)
 		craft_span_set_str(req->span, "user_agent.original", ua);
+	span_connection_attrs(req, conn, version);
 	atomic_fetch_add(&srv->inflight, 1);
 	return req;
 }
@@ -648,11 +682,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
 {
-	(void)version;
 	craft_server *srv = cls;
 	craft_req *req = *con_cls;
 	if (!req) {
-		req = req_new(srv, conn, url, method);
+		req = req_new(srv, conn, url, method, version);
 		*con_cls = req;
 		long long declared = declared_length(conn);
 		if (declared > (long long)srv->opts.max_body) {
@@ -717,8 +750,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	unsigned status = p->status ? p->status : 499;
 	const char *route = req->route ? req->route->pattern : "unmatched";
 	craft_span_set_int(req->span, "http.response.status_code", status);
-	if (status >= 500)
+	if (status >= 500) {
+		char code[12];
+		snprintf(code, sizeof(code), "%u", status);
+		craft_span_set_str(req->span, "error.type", code);
 		craft_span_set_error(req->span, "server error");
+	}
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		craft_span_set_error(req->span,
 				     "connection terminated before the response completed");

@@ -141,7 +141,10 @@ static craft_span *span_begin(craft_pg_pool *pool, const craft_span *parent, PGc
 	const char *host = pg ? PQhost(pg) : pool->host;
 	const char *port = pg ? PQport(pg) : pool->port;
 	const char *db = pg ? PQdb(pg) : pool->dbname;
-	craft_span_set_str(span, "db.system", "postgresql");
+	craft_span_set_str(span, "db.system.name", "postgresql");
+	/* the statement's label is the low-cardinality summary the span is named by */
+	if (sql)
+		craft_span_set_str(span, "db.query.summary", name);
 	if (op && *op)
 		craft_span_set_str(span, "db.operation.name", op);
 	if (sql)
@@ -163,6 +166,8 @@ static void span_finish(craft_span *span, int result, const char *sqlstate)
 	if (result) {
 		if (sqlstate && *sqlstate)
 			craft_span_set_str(span, "db.response.status_code", sqlstate);
+		craft_span_set_str(span, "error.type",
+				   sqlstate && *sqlstate ? sqlstate : craft_strerror(result));
 		craft_span_set_error(span, craft_strerror(result));
 	}
 	craft_span_end(span);

@@ -156,7 +156,7 @@ static craft_span *span_begin(craft_redis_pool *pool, const craft_span *parent, 
 	if (!pool->tracer || !parent) /* background work is not traced */
 		return NULL;
 	craft_span *span = craft_span_start(pool->tracer, parent, NULL, CRAFT_SPAN_CLIENT, verb);
-	craft_span_set_str(span, "db.system", "redis");
+	craft_span_set_str(span, "db.system.name", "redis");
 	craft_span_set_str(span, "db.operation.name", verb);
 	craft_span_set_str(span, "db.namespace", "0");
 	craft_span_set_str(span, "server.address", pool->host);
@@ -169,6 +169,8 @@ static void span_finish(craft_span *span, int result, const char *code)
 	if (result) {
 		if (code && *code)
 			craft_span_set_str(span, "db.response.status_code", code);
+		craft_span_set_str(span, "error.type",
+				   code && *code ? code : craft_strerror(result));
 		craft_span_set_error(span, code && *code ? code : craft_strerror(result));
 	}
 	craft_span_end(span);

@@ -45,8 +45,9 @@ struct craft_span {
 	enum craft_span_kind kind;
 	char *name;
 	char *error;
-	uint64_t start_ns;
-	uint64_t end_ns;
+	uint64_t start_ns; /* wall clock, for the collector */
+	uint64_t end_ns;   /* start_ns + the monotonic duration */
+	uint64_t mono_start_ns;
 	size_t attr_count;
 	struct span_attr attrs[CRAFT_SPAN_ATTR_MAX];
 };
@@ -426,11 +427,11 @@ const char *craft_tracer_environment(const craft_tracer *tracer)
 
 /* ---- spans -------------------------------------------------------------- */
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -484,7 +485,10 @@ craft_span *craft_span_start(craft_tracer *tracer, const craft_span *parent,
 		span->ctx.flags = sample(tracer, span->ctx.trace_id) ? FLAG_SAMPLED : 0;
 	}
 	craft_trace_new_span_id(span->ctx.span_id);
-	span->start_ns = now_ns();
+	/* the wall clock dates the span; its duration comes from the monotonic
+	 * clock, so a clock step during a request cannot stretch or invert it */
+	span->start_ns = clock_ns(CLOCK_REALTIME);
+	span->mono_start_ns = clock_ns(CLOCK_MONOTONIC);
 	return span;
 }
 
@@ -567,7 +571,7 @@ void craft_span_end(craft_span *span)
 {
 	if (!span)
 		return;
-	span->end_ns = now_ns();
+	span->end_ns = span->start_ns + (clock_ns(CLOCK_MONOTONIC) - span->mono_start_ns);
 	if (span->tracer && span->tracer->sink)
 		span->tracer->sink(span->tracer->sink_ctx, span);
 	else

@@ -95,7 +95,7 @@ describe('tracing', () => {
     assert.equal(res.status, 200);
     await res.text();
 
-    const found = await traceOf(tp.traceId, (f) => f.some((s) => s.service === 'product' && attr(s.span.attributes, 'db.system') === 'redis'));
+    const found = await traceOf(tp.traceId, (f) => f.some((s) => s.service === 'product' && attr(s.span.attributes, 'db.system.name') === 'redis'));
     const byService = (svc, kind) => found.filter((s) => s.service === svc && s.span.kind === kind);
     const feServer = byService('frontend', 2);
     assert.equal(feServer.length, 1, 'one frontend server span');
@@ -111,14 +111,14 @@ describe('tracing', () => {
     const prServer = byService('product', 2);
     assert.equal(prServer.length, 1);
     assert.equal(prServer[0].span.parentSpanId, feClient.span.spanId, 'product continues the frontend client span');
-    const db = byService('product', 3).filter((s) => attr(s.span.attributes, 'db.system') === 'postgresql');
+    const db = byService('product', 3).filter((s) => attr(s.span.attributes, 'db.system.name') === 'postgresql');
     assert.ok(db.length >= 1, 'a PostgreSQL span');
     for (const s of db) {
       assert.equal(s.span.parentSpanId, prServer[0].span.spanId);
       assert.match(attr(s.span.attributes, 'db.query.text'), /\$1/);
       assert.doesNotMatch(attr(s.span.attributes, 'db.query.text'), new RegExp(username), 'never parameter values');
     }
-    const redis = byService('product', 3).filter((s) => attr(s.span.attributes, 'db.system') === 'redis');
+    const redis = byService('product', 3).filter((s) => attr(s.span.attributes, 'db.system.name') === 'redis');
     assert.ok(redis.length >= 1, 'a Redis span');
     const resource = prServer[0].resource;
     assert.equal(attr(resource, 'service.name'), 'product');
@@ -162,7 +162,7 @@ describe('tracing', () => {
     await new Promise((resolve, reject) => {
       const u = new URL(urls.product);
       const sock = net.connect(Number(u.port), u.hostname, () => sock.end(Buffer.concat([
-        Buffer.from(`GET /${tag}/`), Buffer.from([0xff]), Buffer.from(` HTTP/1.1\r\nHost: x\r\ntraceparent: ${tp.header}\r\nConnection: close\r\n\r\n`)])));
+        Buffer.from(`GET /${tag}/`), Buffer.from([0xff]), Buffer.from(`?size=2&fold=valley HTTP/1.1\r\nHost: x\r\ntraceparent: ${tp.header}\r\nConnection: close\r\n\r\n`)])));
       sock.on('data', () => {});
       sock.on('end', resolve);
       sock.on('error', reject);
@@ -170,6 +170,10 @@ describe('tracing', () => {
     const found = await traceOf(tp.traceId, (f) => f.length >= 1);
     assert.equal(found.length, 1, 'the server span arrived');
     assert.equal(attr(found[0].span.attributes, 'url.path'), `/${tag}/\ufffd`);
+    // server span attributes of the HTTP conventions
+    assert.equal(attr(found[0].span.attributes, 'url.query'), 'size=2&fold=valley');
+    assert.equal(attr(found[0].span.attributes, 'client.address'), '127.0.0.1');
+    assert.equal(attr(found[0].span.attributes, 'network.protocol.version'), '1.1');
   });
 
   test('the standard OTEL_* settings: traces endpoint, headers, gzip, sampler, disabled', async () => {

@@ -568,7 +568,8 @@ static void test_client_spans(void **state)
 	assert_int_equal(craft_span_kind_of(q), CRAFT_SPAN_CLIENT);
 	assert_memory_equal(craft_span_parent_id(q),
 			    craft_span_context(find_span(&got, "request"))->span_id, 8);
-	assert_string_equal(attr(q, "db.system")->str, "postgresql");
+	assert_string_equal(attr(q, "db.system.name")->str, "postgresql");
+	assert_string_equal(attr(q, "db.query.summary")->str, "add_one");
 	assert_string_equal(attr(q, "db.operation.name")->str, "SELECT");
 	assert_string_equal(attr(q, "db.query.text")->str, "SELECT $1::int + 1 AS n");
 	assert_non_null(attr(q, "db.namespace"));
@@ -584,6 +585,7 @@ static void test_client_spans(void **state)
 	assert_non_null(failed);
 	assert_non_null(craft_span_error(failed));
 	assert_string_equal(attr(failed, "db.response.status_code")->str, "22P02");
+	assert_string_equal(attr(failed, "error.type")->str, "22P02");
 
 	assert_setting(pool, "application_name", "test-pg"); /* the tracer's service */
 

@@ -479,7 +479,7 @@ static void test_spans_carry_no_arguments(void **state)
 	assert_string_equal(craft_span_name(span), "SET");
 	assert_int_equal(craft_span_kind_of(span), CRAFT_SPAN_CLIENT);
 	assert_memory_equal(craft_span_parent_id(span), craft_span_context(parent)->span_id, 8);
-	assert_attr_str(span, "db.system", "redis");
+	assert_attr_str(span, "db.system.name", "redis");
 	assert_attr_str(span, "db.operation.name", "SET");
 	assert_attr_str(span, "db.namespace", "0");
 	assert_attr_str(span, "server.address", "127.0.0.1");
