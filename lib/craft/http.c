@@ -638,6 +638,10 @@ static void dispatch(craft_req *req)
 		return;
 	}
 	req->route = req->match.route;
+	/* Probes and scrapes come every few seconds from every replica: not traced. */
+	if (strcmp(req->route->pattern, "/health") == 0 ||
+	    strcmp(req->route->pattern, "/metrics") == 0)
+		craft_span_unsample(req->span);
 	craft_span_set_name(req->span, craft_arena_sprintf(req->arena, "%s %s", req->route->method,
 							   req->route->pattern));
 	craft_span_set_str(req->span, "http.route", req->route->pattern);

@@ -562,6 +562,12 @@ void craft_span_set_error(craft_span *span, const char *message)
 	span->error = text_copy(message ? message : "error");
 }
 
+void craft_span_unsample(craft_span *span)
+{
+	if (span)
+		span->ctx.flags &= (uint8_t)~FLAG_SAMPLED;
+}
+
 const craft_trace_ctx *craft_span_context(const craft_span *span)
 {
 	return span ? &span->ctx : NULL;

@@ -77,6 +77,10 @@ craft_tracer *craft_tracer_new(const char *service_name, const char *service_ver
 			       const char *environment);
 void craft_tracer_free(craft_tracer *tracer);
 
+/* Stop exporting `span` (and every span started under it from now on), e.g.
+ * for health probes, which must not flood the collector. NULL is fine. */
+void craft_span_unsample(craft_span *span);
+
 /* Choose the sampler during set-up, before any span starts, by the names of
  * the OpenTelemetry SDK environment (OTEL_TRACES_SAMPLER / _ARG):
  * "always_on", "always_off", "traceidratio" (arg: a probability in [0, 1],

@@ -176,6 +176,22 @@ describe('tracing', () => {
     assert.equal(attr(found[0].span.attributes, 'network.protocol.version'), '1.1');
   });
 
+  test('health probes and metrics scrapes are not traced', async () => {
+    const probes = [];
+    for (const svc of SERVICES) {
+      for (const path of ['/health', '/metrics']) {
+        const tp = traceparent();
+        probes.push(tp.traceId);
+        const res = await fetch(`${urls[svc]}${path}`, { headers: { traceparent: tp.header } });
+        await res.arrayBuffer();
+      }
+    }
+    const control = traceparent();
+    await (await fetch(`${urls.product}/api/products/1`, { headers: { traceparent: control.header } })).arrayBuffer();
+    await traceOf(control.traceId, (f) => f.length >= 1); // the exporters have sent what came before
+    assert.deepEqual(spans.filter((x) => probes.includes(x.span.traceId)).map((x) => x.span.name), []);
+  });
+
   test('the standard OTEL_* settings: traces endpoint, headers, gzip, sampler, disabled', async () => {
     const restartProduct = async (env) => {
       stack('svc-stop', 'product');
