@@ -21,6 +21,11 @@
 #define DEFAULT_DELAY   1000u
 #define DEFAULT_TIMEOUT 2000u
 
+#define MAX_ATTEMPTS      4u
+#define BACKOFF_MS        250u
+#define BACKOFF_MAX_MS    5000u
+#define RETRY_AFTER_MAX_S 30L
+
 struct craft_otlp {
 	craft_tracer *tracer;
 	struct craft_otlp_options o;
@@ -33,7 +38,7 @@ struct craft_otlp {
 	craft_span **ring;
 	unsigned head, count;
 	bool stopping;
-	unsigned long exported, dropped, failed;
+	unsigned long exported, dropped, failed, retries;
 	bool failing; /* the last POST failed: log only changes */
 	pthread_t thread;
 	CURL *curl; /* used by the export thread only */
@@ -278,10 +283,11 @@ static unsigned char *gzip_body(const char *body, size_t len, size_t *out_len)
 	return out;
 }
 
-static bool post(craft_otlp *e, const char *body, size_t len, long *status)
+static bool post(craft_otlp *e, const char *body, size_t len, long *status, long *retry_after_s)
 {
 	unsigned char *zipped = NULL;
 	*status = 0;
+	*retry_after_s = 0;
 	if (e->o.gzip) {
 		zipped = gzip_body(body, len, &len);
 		if (!zipped)
@@ -299,8 +305,13 @@ static bool post(craft_otlp *e, const char *body, size_t len, long *status)
 	curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	CURLcode rc = curl_easy_perform(e->curl);
 	free(zipped);
-	if (rc == CURLE_OK)
+	if (rc == CURLE_OK) {
 		curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, status);
+		curl_off_t after = 0;
+		if (curl_easy_getinfo(e->curl, CURLINFO_RETRY_AFTER, &after) == CURLE_OK &&
+		    after > 0)
+			*retry_after_s = (long)after;
+	}
 	return rc == CURLE_OK && *status >= 200 && *status < 300;
 }
 
@@ -337,6 +348,61 @@ static struct curl_slist *request_headers(const struct craft_otlp_options *o)
 	return h;
 }
 
+static void deadline_in(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts); /* the condition variable's clock */
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* What the OTLP specification calls retryable: no answer, 429, 502-504. */
+static bool retryable(long status)
+{
+	return status == 0 || status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+/* Sleep `ms` on the exporter's clock; true when the exporter is stopping. */
+static bool pause_unless_stopping(craft_otlp *e, unsigned ms)
+{
+	struct timespec until;
+	deadline_in(&until, ms);
+	pthread_mutex_lock(&e->lock);
+	while (!e->stopping && pthread_cond_timedwait(&e->wake, &e->lock, &until) == 0)
+		;
+	bool stopping = e->stopping;
+	pthread_mutex_unlock(&e->lock);
+	return stopping;
+}
+
+/* POST the batch, retrying a retryable failure with exponential backoff
+ * (250 ms doubling, at most 5 s) or after the collector's Retry-After (at
+ * most 30 s), up to MAX_ATTEMPTS; spans keep queueing meanwhile, bounded. */
+static bool send_with_retries(craft_otlp *e, const char *body, size_t len, long *status)
+{
+	unsigned backoff = BACKOFF_MS;
+	for (unsigned attempt = 1;; attempt++) {
+		long after = 0;
+		if (post(e, body, len, status, &after))
+			return true;
+		if (attempt == MAX_ATTEMPTS || !retryable(*status))
+			return false;
+		unsigned wait =
+		    after > 0
+			? (unsigned)(after < RETRY_AFTER_MAX_S ? after : RETRY_AFTER_MAX_S) * 1000u
+			: backoff;
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+		pthread_mutex_lock(&e->lock);
+		e->retries++;
+		pthread_mutex_unlock(&e->lock);
+		if (pause_unless_stopping(e, wait))
+			return false;
+	}
+}
+
 static void export_batch(craft_otlp *e, craft_span **batch, size_t n)
 {
 	size_t encoded = 0;
@@ -346,7 +412,7 @@ static void export_batch(craft_otlp *e, craft_span **batch, size_t n)
 	for (size_t i = 0; i < n; i++)
 		craft_span_free(batch[i]);
 	long status = 0;
-	bool ok = body && post(e, body, strlen(body), &status);
+	bool ok = body && send_with_retries(e, body, strlen(body), &status);
 	free(body);
 	pthread_mutex_lock(&e->lock);
 	bool was_failing = e->failing;
@@ -375,17 +441,6 @@ static size_t take(craft_otlp *e, craft_span **batch)
 		e->count--;
 	}
 	return n;
-}
-
-static void deadline_in(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts); /* the condition variable's clock */
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
 }
 
 static void *exporter(void *arg)
@@ -517,6 +572,7 @@ void craft_otlp_stats(craft_otlp *e, struct craft_otlp_stats *out)
 	*out = (struct craft_otlp_stats){.exported = e->exported,
 					 .dropped = e->dropped,
 					 .failed_batches = e->failed,
+					 .retries = e->retries,
 					 .queued = e->count};
 	pthread_mutex_unlock(&e->lock);
 }

@@ -5,7 +5,9 @@
  * bounded queue (a full queue drops the span and counts it), so a slow or
  * absent collector never slows or fails a request. A background thread sends
  * batches every `schedule_delay_ms` or as soon as a batch is full, each POST
- * bounded by `timeout_ms`; a failed batch is dropped and counted. Exports
+ * bounded by `timeout_ms`; a retryable failure (no answer, 429, 502-504) is
+ * tried again with backoff or after Retry-After, then the batch is dropped
+ * and counted. Exports
  * never create spans of their own. Only sampled spans are exported.
  */
 #ifndef CRAFT_OTLP_H
@@ -44,6 +46,7 @@ void craft_otlp_stop(craft_otlp *exporter);
 
 struct craft_otlp_stats {
 	unsigned long exported, dropped, failed_batches;
+	unsigned long retries; /* POSTs tried again after a retryable failure */
 	unsigned queued;
 };
 void craft_otlp_stats(craft_otlp *exporter, struct craft_otlp_stats *out);

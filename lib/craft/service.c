@@ -248,6 +248,13 @@ static double spans_exported(void *ctx)
 	return (double)st.exported;
 }
 
+static double spans_retried(void *ctx)
+{
+	struct craft_otlp_stats st;
+	craft_otlp_stats(ctx, &st);
+	return (double)st.retries;
+}
+
 static double spans_dropped(void *ctx)
 {
 	struct craft_otlp_stats st;
@@ -314,6 +321,9 @@ static int start_tracing(struct craft_service *svc, char *err, size_t err_len)
 	craft_metrics_add_counter(svc->metrics, "craft_spans_dropped_total",
 				  "Spans dropped (queue full or export failed)", spans_dropped,
 				  svc->otlp);
+	craft_metrics_add_counter(svc->metrics, "craft_span_export_retries_total",
+				  "Span exports tried again after a retryable failure",
+				  spans_retried, svc->otlp);
 	return CRAFT_OK;
 }
 

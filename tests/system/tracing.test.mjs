@@ -240,6 +240,47 @@ describe('tracing', () => {
     }
   });
 
+  test('a collector answering 503 with Retry-After gets the batch again', async () => {
+    const flakyPort = await freePort();
+    const received = [];
+    let refused = 0;
+    const flaky = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        if (refused < 1) {
+          refused++;
+          res.writeHead(503, { 'retry-after': '1' });
+          res.end();
+          return;
+        }
+        const doc = JSON.parse(Buffer.concat(chunks).toString());
+        for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) received.push(...ss.spans);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await new Promise((r) => flaky.listen(flakyPort, '127.0.0.1', r));
+    const restartProduct = async (endpoint) => {
+      stack('svc-stop', 'product');
+      stack('svc-start', 'product', { env: { DEPLOYMENT_ENVIRONMENT: 'development', OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } });
+      await waitFor(`${urls.product}/health`);
+    };
+    try {
+      await restartProduct(`http://127.0.0.1:${flakyPort}`);
+      const tp = traceparent();
+      await (await fetch(`${urls.product}/api/products/2`, { headers: { traceparent: tp.header } })).arrayBuffer();
+      for (let i = 0; i < 100 && !received.some((s) => s.traceId === tp.traceId); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(refused, 1);
+      assert.ok(received.some((s) => s.traceId === tp.traceId), 'the refused batch was sent again');
+      const metrics = await (await fetch(`${urls.product}/metrics`)).text();
+      assert.match(metrics, /^craft_span_export_retries_total(\{[^}]*\})? [1-9]/m);
+    } finally {
+      await restartProduct(`http://127.0.0.1:${port}`);
+      flaky.close();
+    }
+  });
+
   test('an absent collector never fails a request; dropped spans are counted', async () => {
     const dead = await freePort();
     stack('svc-stop', 'recommendation');
