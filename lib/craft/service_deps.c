@@ -251,6 +251,26 @@ static double redis_rejected(void *ctx)
 {
 	return (double)redis_stats(ctx).rejected;
 }
+static double redis_size(void *ctx)
+{
+	return redis_stats(ctx).size;
+}
+static double redis_in_use(void *ctx)
+{
+	return redis_stats(ctx).in_use;
+}
+static double redis_timeouts(void *ctx)
+{
+	return (double)redis_stats(ctx).timeouts;
+}
+static double redis_acquire_timeouts(void *ctx)
+{
+	return (double)redis_stats(ctx).acquire_timeouts;
+}
+static double redis_reconnects(void *ctx)
+{
+	return (double)redis_stats(ctx).reconnects;
+}
 
 int craft_service_open_cache(struct craft_service *svc, struct craft_cache_config *cfg,
 			     const struct craft_redis_script *scripts, size_t nscripts,
@@ -288,6 +308,17 @@ int craft_service_open_cache(struct craft_service *svc, struct craft_cache_confi
 	craft_metrics_add_counter(svc->metrics, "craft_redis_rejected_total",
 				  "Redis commands refused while the circuit was open",
 				  redis_rejected, *out);
+	craft_metrics_add_gauge(svc->metrics, "craft_redis_pool_size", "Redis pool connections",
+				redis_size, *out);
+	craft_metrics_add_gauge(svc->metrics, "craft_redis_pool_in_use",
+				"Redis connections lent out now", redis_in_use, *out);
+	craft_metrics_add_counter(svc->metrics, "craft_redis_timeouts_total",
+				  "Redis commands that timed out", redis_timeouts, *out);
+	craft_metrics_add_counter(svc->metrics, "craft_redis_acquire_timeouts_total",
+				  "Waits for a free Redis connection that timed out",
+				  redis_acquire_timeouts, *out);
+	craft_metrics_add_counter(svc->metrics, "craft_redis_reconnects_total",
+				  "Redis connections opened again", redis_reconnects, *out);
 	return CRAFT_OK;
 }
 
@@ -362,6 +393,43 @@ static double jwks_verified_hits(void *ctx)
 	return (double)st.verified_hits;
 }
 
+static struct craft_httpc_stats httpc_stats(void *client)
+{
+	struct craft_httpc_stats st;
+	craft_httpc_stats(client, &st);
+	return st;
+}
+static double httpc_requests(void *ctx)
+{
+	return (double)httpc_stats(ctx).requests;
+}
+static double httpc_failures(void *ctx)
+{
+	return (double)httpc_stats(ctx).failures;
+}
+static double httpc_timeouts(void *ctx)
+{
+	return (double)httpc_stats(ctx).timeouts;
+}
+static double httpc_in_use(void *ctx)
+{
+	return httpc_stats(ctx).in_use;
+}
+
+/* The outbound HTTP calls of the client a service verifies tokens with (the
+ * frontend's and product's only client). */
+static void watch_http_client(struct craft_service *svc, craft_httpc *http)
+{
+	craft_metrics_add_counter(svc->metrics, "craft_http_client_requests_total",
+				  "Outbound HTTP calls made", httpc_requests, http);
+	craft_metrics_add_counter(svc->metrics, "craft_http_client_failures_total",
+				  "Outbound HTTP calls without an answer", httpc_failures, http);
+	craft_metrics_add_counter(svc->metrics, "craft_http_client_timeouts_total",
+				  "Outbound HTTP calls that timed out", httpc_timeouts, http);
+	craft_metrics_add_gauge(svc->metrics, "craft_http_client_in_use",
+				"Outbound HTTP transfers running now", httpc_in_use, http);
+}
+
 int craft_service_open_jwks(struct craft_service *svc, struct craft_jwks_config *cfg,
 			    craft_httpc *http, craft_jwks_cache **out, char *err, size_t err_len)
 {
@@ -398,6 +466,7 @@ int craft_service_open_jwks(struct craft_service *svc, struct craft_jwks_config 
 				  "Tokens accepted again without the RSA check (same key set, "
 				  "not expired)",
 				  jwks_verified_hits, *out);
+	watch_http_client(svc, http);
 	return CRAFT_OK;
 }
 
