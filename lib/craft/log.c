@@ -6,6 +6,7 @@
  * says so.
  */
 #include "log.h"
+#include "utf8.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -126,11 +127,95 @@ static json_t *base_fields(enum craft_log_level level, const craft_span *span, c
 	return obj;
 }
 
+/* A JSON string of s; text that is not valid UTF-8 is repaired (U+FFFD per
+ * bad byte) so the field is kept. NULL only when out of memory. */
+static json_t *repaired_string(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *fixed = craft_utf8_repair(s);
+	j = json_string(fixed ? fixed : "");
+	free(fixed);
+	return j;
+}
+
+/* Is fmt a flat object of string keys ("{s:s, s:i, s:s?, s:o}") whose values
+ * are among s s? s* i I f b o O n? Those the log packs itself. */
+static bool flat_format(const char *fmt)
+{
+	const char *p = fmt;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '{')
+		return false;
+	for (;;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '}')
+			return p[1] == '\0';
+		if (*p++ != 's')
+			return false;
+		while (*p == ' ' || *p == ':')
+			p++;
+		if (!*p || !strchr("siIfboOn", *p))
+			return false;
+		p++;
+		if (p[-1] == 's' && (*p == '?' || *p == '*'))
+			p++;
+	}
+}
+
+/* Pack a flat format (see flat_format) like json_pack, repairing text that
+ * is not valid UTF-8 instead of failing; consumes every "o" reference. */
+static json_t *pack_flat(const char *fmt, va_list ap)
+{
+	json_t *obj = json_object();
+	if (!obj)
+		return NULL;
+	for (const char *p = strchr(fmt, '{') + 1; *p && *p != '}';) {
+		if (*p == ' ' || *p == ',' || *p == ':') {
+			p++;
+			continue;
+		}
+		const char *key = va_arg(ap, const char *); /* p is at the key's 's' */
+		p++;
+		while (*p == ' ' || *p == ':')
+			p++;
+		char type = *p++;
+		char mod = type == 's' && (*p == '?' || *p == '*') ? *p++ : '\0';
+		json_t *v = NULL;
+		switch (type) {
+		case 's': {
+			const char *str = va_arg(ap, const char *);
+			/* NULL: omitted with s*, else null (jansson would drop every field) */
+			v = str ? repaired_string(str) : mod == '*' ? NULL : json_null();
+			break;
+		}
+		case 'i': v = json_integer(va_arg(ap, int)); break;
+		case 'I': v = json_integer(va_arg(ap, json_int_t)); break;
+		case 'f': v = json_real(va_arg(ap, double)); break;
+		case 'b': v = json_boolean(va_arg(ap, int)); break;
+		case 'o': v = va_arg(ap, json_t *); break;
+		case 'O': v = json_incref(va_arg(ap, json_t *)); break;
+		default: v = json_null(); break; /* 'n' */
+		}
+		if (key && v) {
+			json_t *k = repaired_string(key);
+			json_object_set_new(obj, json_string_value(k), v);
+			json_decref(k);
+		} else {
+			json_decref(v);
+		}
+	}
+	return obj;
+}
+
 /* Add the caller's fields; the standard ones are never replaced. */
 static void add_fields(json_t *obj, const char *fmt, va_list ap)
 {
-	json_error_t error;
-	json_t *fields = json_vpack_ex(&error, 0, fmt, ap);
+	json_error_t error = {.text = "out of memory"};
+	json_t *fields = flat_format(fmt) ? pack_flat(fmt, ap) : json_vpack_ex(&error, 0, fmt, ap);
 
 	if (!fields) {
 		json_object_set_new(obj, "log_error", json_string(error.text));

@@ -179,7 +179,7 @@ static void test_span_ids(void **state)
 	release(&c);
 }
 
-static void test_bad_format(void **state)
+static void test_bad_format_and_text(void **state)
 {
 	(void)state;
 	struct captured c;
@@ -189,9 +189,17 @@ static void test_bad_format(void **state)
 	craft_log(CRAFT_LOG_INFO, NULL, "not an object", "[i]", 1);
 	craft_log(CRAFT_LOG_INFO, NULL, "bad utf8 field", "{s:s}", "k", "\xff\xfe");
 	craft_log(CRAFT_LOG_INFO, NULL, "null string", "{s:s}", "k", (const char *)NULL);
+	craft_log(CRAFT_LOG_INFO, NULL, "kept", "{s:s, s:i}", "k", "a\xff", "n", 7);
 	capture(f, &c);
-	assert_int_equal(c.count, 4);
-	for (size_t i = 0; i < c.count; i++) {
+	assert_int_equal(c.count, 5);
+	/* flat formats keep every field: bad text repaired, NULL as null */
+	assert_string_equal(str_field(c.lines[2], "k"), "\xef\xbf\xbd\xef\xbf\xbd");
+	assert_null(json_object_get(c.lines[2], "log_error"));
+	assert_true(json_is_null(json_object_get(c.lines[3], "k")));
+	assert_null(json_object_get(c.lines[3], "log_error"));
+	assert_string_equal(str_field(c.lines[4], "k"), "a\xef\xbf\xbd");
+	assert_int_equal(json_integer_value(json_object_get(c.lines[4], "n")), 7);
+	for (size_t i = 0; i < 2; i++) {
 		const char *err = str_field(c.lines[i], "log_error");
 		if (!err)
 			fail_msg("line %zu has no log_error", i);
@@ -312,7 +320,7 @@ int main(void)
 	    cmocka_unit_test(test_levels),
 	    cmocka_unit_test(test_level_parse),
 	    cmocka_unit_test(test_span_ids),
-	    cmocka_unit_test(test_bad_format),
+	    cmocka_unit_test(test_bad_format_and_text),
 	    cmocka_unit_test(test_reserved_fields_kept),
 	    cmocka_unit_test(test_odd_messages),
 	    cmocka_unit_test(test_filtered_o_reference_released),
