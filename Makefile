@@ -18,7 +18,8 @@ run:
 	scripts/run.sh
 
 # Every test: unit, system and browser (scripts/test.sh), the hardening of the
-# built binaries, the offline deployment checks, and a bounded libFuzzer run (TEST_FUZZ_SECONDS per target).
+# built binaries, the offline deployment checks, and a bounded libFuzzer run
+# (TEST_FUZZ_SECONDS per target).
 TEST_FUZZ_SECONDS ?= 10
 test:
 	scripts/check-banned.sh
