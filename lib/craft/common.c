@@ -57,3 +57,14 @@ char *craft_xstrdup(const char *s)
 	memcpy(p, s, n);
 	return p;
 }
+
+int craft_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

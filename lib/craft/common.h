@@ -33,6 +33,9 @@ void *craft_xcalloc(size_t count, size_t size);
 void *craft_xrealloc(void *ptr, size_t size);
 char *craft_xstrdup(const char *s);
 
+/* The value of one hex digit (either case), or -1. */
+int craft_hex_digit(char c);
+
 #define CRAFT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -5,17 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode s[0..len) into out (room for len + 1); returns the length or -1. */
 static long decode(const char *s, size_t len, char *out)
 {
@@ -27,7 +16,7 @@ static long decode(const char *s, size_t len, char *out)
 		} else if (c == '%') {
 			if (i + 2 >= len)
 				return -1;
-			int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+			int hi = craft_hex_digit(s[i + 1]), lo = craft_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi * 16 + lo);

@@ -784,17 +784,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decoding of paths and query values, in place. An escape that
  * would produce a NUL byte is left encoded, so a C string can never be cut
  * short by the client (the path then matches nothing). */
@@ -805,8 +794,8 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 	char *w = s;
 	for (const char *r = s; *r; r++) {
 		int hi, lo;
-		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
-		    (hi | lo) != 0) {
+		if (r[0] == '%' && (hi = craft_hex_digit(r[1])) >= 0 &&
+		    (lo = craft_hex_digit(r[2])) >= 0 && (hi | lo) != 0) {
 			*w++ = (char)(hi * 16 + lo);
 			r += 2;
 		} else {

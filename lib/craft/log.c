@@ -127,19 +127,6 @@ static json_t *base_fields(enum craft_log_level level, const craft_span *span, c
 	return obj;
 }
 
-/* A JSON string of s; text that is not valid UTF-8 is repaired (U+FFFD per
- * bad byte) so the field is kept. NULL only when out of memory. */
-static json_t *repaired_string(const char *s)
-{
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	char *fixed = craft_utf8_repair(s);
-	j = json_string(fixed ? fixed : "");
-	free(fixed);
-	return j;
-}
-
 /* Is fmt a flat object of string keys ("{s:s, s:i, s:s?, s:o}") whose values
  * are among s s? s* i I f b o O n? Those the log packs itself. */
 static bool flat_format(const char *fmt)
@@ -189,7 +176,7 @@ static json_t *pack_flat(const char *fmt, va_list ap)
 		case 's': {
 			const char *str = va_arg(ap, const char *);
 			/* NULL: omitted with s*, else null (jansson would drop every field) */
-			v = str ? repaired_string(str) : mod == '*' ? NULL : json_null();
+			v = str ? craft_utf8_json_string(str) : mod == '*' ? NULL : json_null();
 			break;
 		}
 		case 'i': v = json_integer(va_arg(ap, int)); break;
@@ -201,7 +188,7 @@ static json_t *pack_flat(const char *fmt, va_list ap)
 		default: v = json_null(); break; /* 'n' */
 		}
 		if (key && v) {
-			json_t *k = repaired_string(key);
+			json_t *k = craft_utf8_json_string(key);
 			json_object_set_new(obj, json_string_value(k), v);
 			json_decref(k);
 		} else {

@@ -2,6 +2,7 @@
 
 #include "common.h"
 #include "log.h"
+#include "stop.h"
 #include "utf8.h"
 
 #include <openssl/rand.h>
@@ -46,18 +47,6 @@ struct craft_otlp {
 
 /* ---- encoding ---- */
 
-/* A JSON string of any text: invalid UTF-8 is repaired, never dropped. */
-static json_t *text(const char *s)
-{
-	json_t *j = json_string(s ? s : "");
-	if (j)
-		return j;
-	char *fixed = craft_utf8_repair(s);
-	j = json_string(fixed ? fixed : "");
-	free(fixed);
-	return j;
-}
-
 static json_t *attributes(const craft_span *span)
 {
 	json_t *out = json_array();
@@ -72,10 +61,13 @@ static json_t *attributes(const craft_span *span)
 			value = json_pack("{s:s}", "intValue", num);
 			break;
 		case CRAFT_ATTR_BOOL: value = json_pack("{s:b}", "boolValue", a->num != 0); break;
-		default: value = json_pack("{s:o}", "stringValue", text(a->str)); break;
+		default:
+			value = json_pack("{s:o}", "stringValue", craft_utf8_json_string(a->str));
+			break;
 		}
-		json_array_append_new(out,
-				      json_pack("{s:o, s:o}", "key", text(a->key), "value", value));
+		json_array_append_new(
+		    out,
+		    json_pack("{s:o, s:o}", "key", craft_utf8_json_string(a->key), "value", value));
 	}
 	return out;
 }
@@ -90,12 +82,13 @@ static json_t *encode_span(craft_span *span)
 	snprintf(start, sizeof(start), "%llu", (unsigned long long)craft_span_start_ns(span));
 	snprintf(end, sizeof(end), "%llu", (unsigned long long)craft_span_end_ns(span));
 	const char *error = craft_span_error(span);
-	json_t *j = json_pack("{s:s, s:s, s:o, s:i, s:s, s:s, s:o, s:o}", "traceId", trace_id,
-			      "spanId", span_id, "name", text(craft_span_name(span)), "kind",
-			      (int)craft_span_kind_of(span), "startTimeUnixNano", start,
-			      "endTimeUnixNano", end, "attributes", attributes(span), "status",
-			      error ? json_pack("{s:i, s:o}", "code", 2, "message", text(error))
-				    : json_pack("{s:i}", "code", 0));
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:o, s:i, s:s, s:s, s:o, s:o}", "traceId", trace_id, "spanId", span_id,
+	    "name", craft_utf8_json_string(craft_span_name(span)), "kind",
+	    (int)craft_span_kind_of(span), "startTimeUnixNano", start, "endTimeUnixNano", end,
+	    "attributes", attributes(span), "status",
+	    error ? json_pack("{s:i, s:o}", "code", 2, "message", craft_utf8_json_string(error))
+		  : json_pack("{s:i}", "code", 0));
 	if (!j)
 		return NULL;
 	const uint8_t *parent = craft_span_parent_id(span);
@@ -109,17 +102,6 @@ static json_t *encode_span(craft_span *span)
 	return j;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode [s, s+n) into out (room for n + 1); false on a bad escape
  * or an encoded NUL. */
 static bool pct_decode(const char *s, size_t n, char *out)
@@ -130,8 +112,8 @@ static bool pct_decode(const char *s, size_t n, char *out)
 			out[o++] = s[i];
 			continue;
 		}
-		int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
-		int lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
+		int hi = i + 2 < n ? craft_hex_digit(s[i + 1]) : -1;
+		int lo = i + 2 < n ? craft_hex_digit(s[i + 2]) : -1;
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 			return false;
 		out[o++] = (char)(hi * 16 + lo);
@@ -161,7 +143,7 @@ static json_t *parse_pairs(const char *list)
 			vn--;
 		char *key = craft_xmalloc(kn + 1), *val = craft_xmalloc(vn + 1);
 		bool ok = eq && kn > 0 && pct_decode(p, kn, key) && pct_decode(v, vn, val) &&
-			  json_object_set_new(pairs, key, text(val)) == 0;
+			  json_object_set_new(pairs, key, craft_utf8_json_string(val)) == 0;
 		free(key);
 		free(val);
 		if (!ok) {
@@ -190,15 +172,18 @@ json_t *craft_otlp_resource(const craft_tracer *tracer, const char *resource_att
 		given = json_object();
 	const char *name = craft_tracer_service_name(tracer);
 	if (service_name_set || !json_object_get(given, "service.name"))
-		json_object_set_new(given, "service.name", text(name ? name : "unknown_service"));
+		json_object_set_new(given, "service.name",
+				    craft_utf8_json_string(name ? name : "unknown_service"));
 	const char *version = craft_tracer_service_version(tracer);
 	if (version && !json_object_get(given, "service.version"))
-		json_object_set_new(given, "service.version", text(version));
+		json_object_set_new(given, "service.version", craft_utf8_json_string(version));
 	if (instance_id && !json_object_get(given, "service.instance.id"))
-		json_object_set_new(given, "service.instance.id", text(instance_id));
+		json_object_set_new(given, "service.instance.id",
+				    craft_utf8_json_string(instance_id));
 	const char *env = craft_tracer_environment(tracer);
 	if (env && !json_object_get(given, "deployment.environment.name"))
-		json_object_set_new(given, "deployment.environment.name", text(env));
+		json_object_set_new(given, "deployment.environment.name",
+				    craft_utf8_json_string(env));
 	json_object_set_new(given, "telemetry.sdk.name", json_string("craft"));
 	json_object_set_new(given, "telemetry.sdk.language", json_string("c"));
 	json_object_set_new(given, "telemetry.sdk.version", json_string(CRAFT_VERSION));
@@ -521,11 +506,7 @@ int craft_otlp_start(craft_tracer *tracer, const struct craft_otlp_options *opts
 			  NULL);
 	e->o.resource_attributes = NULL;
 	pthread_mutex_init(&e->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&e->wake, &ca);
-	pthread_condattr_destroy(&ca);
+	craft_cond_init_monotonic(&e->wake);
 	e->curl = curl_easy_init();
 	if (!e->curl || pthread_create(&e->thread, NULL, exporter, e) != 0) {
 		if (e->curl)

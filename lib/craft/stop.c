@@ -2,14 +2,19 @@
 
 #include <time.h>
 
-void craft_stop_init(struct craft_stop *stop)
+void craft_cond_init_monotonic(pthread_cond_t *cond)
 {
-	pthread_mutex_init(&stop->lock, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&stop->cond, &attr);
+	pthread_cond_init(cond, &attr);
 	pthread_condattr_destroy(&attr);
+}
+
+void craft_stop_init(struct craft_stop *stop)
+{
+	pthread_mutex_init(&stop->lock, NULL);
+	craft_cond_init_monotonic(&stop->cond);
 	stop->requested = false;
 }
 

@@ -16,6 +16,10 @@ struct craft_stop {
 	bool requested;
 };
 
+/* Initialise a condition variable whose timed waits run on CLOCK_MONOTONIC
+ * (deadlines from clock_gettime(CLOCK_MONOTONIC)). */
+void craft_cond_init_monotonic(pthread_cond_t *cond);
+
 /* Prepare a stop the caller owns; free with craft_stop_cleanup(). */
 void craft_stop_init(struct craft_stop *stop);
 void craft_stop_cleanup(struct craft_stop *stop);

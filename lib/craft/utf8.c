@@ -2,6 +2,7 @@
 
 #include "common.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 size_t craft_utf8_seq_len(const unsigned char *s, size_t n)
@@ -48,16 +49,13 @@ bool craft_utf8_valid(const char *s, size_t n)
 	return true;
 }
 
-const char *craft_utf8_escape(craft_arena *arena, const char *s)
+/* Copy the n bytes of s into out, each invalid byte written as the text \xNN
+ * (escape) or as U+FFFD; out has room for 4n + 1 bytes. */
+static void rewrite(const char *s, size_t n, char *out, bool escape)
 {
-	if (!s)
-		return NULL;
-	size_t n = strlen(s);
-	if (craft_utf8_valid(s, n))
-		return s;
 	static const char hex[] = "0123456789ABCDEF";
-	char *out = craft_arena_alloc(arena, 4 * n + 1), *o = out;
 	const unsigned char *p = (const unsigned char *)s;
+	char *o = out;
 	for (size_t i = 0; i < n;) {
 		size_t len = craft_utf8_seq_len(p + i, n - i);
 		if (len) {
@@ -66,13 +64,29 @@ const char *craft_utf8_escape(craft_arena *arena, const char *s)
 			i += len;
 			continue;
 		}
-		*o++ = '\\';
-		*o++ = 'x';
-		*o++ = hex[p[i] >> 4];
-		*o++ = hex[p[i] & 15];
+		if (escape) {
+			memcpy(o, "\\x", 2);
+			o[2] = hex[p[i] >> 4];
+			o[3] = hex[p[i] & 15];
+			o += 4;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+		}
 		i++;
 	}
 	*o = '\0';
+}
+
+const char *craft_utf8_escape(craft_arena *arena, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s);
+	if (craft_utf8_valid(s, n))
+		return s;
+	char *out = craft_arena_alloc(arena, 4 * n + 1);
+	rewrite(s, n, out, true);
 	return out;
 }
 
@@ -81,20 +95,18 @@ char *craft_utf8_repair(const char *s)
 	size_t n = strlen(s);
 	if (craft_utf8_valid(s, n))
 		return NULL;
-	char *out = craft_xmalloc(3 * n + 1), *o = out;
-	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < n;) {
-		size_t len = craft_utf8_seq_len(p + i, n - i);
-		if (len) {
-			memcpy(o, p + i, len);
-			o += len;
-			i += len;
-			continue;
-		}
-		memcpy(o, "\xef\xbf\xbd", 3);
-		o += 3;
-		i++;
-	}
-	*o = '\0';
+	char *out = craft_xmalloc(4 * n + 1);
+	rewrite(s, n, out, false);
 	return out;
+}
+
+json_t *craft_utf8_json_string(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	if (j)
+		return j;
+	char *fixed = craft_utf8_repair(s);
+	j = json_string(fixed ? fixed : "");
+	free(fixed);
+	return j;
 }

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "arena.h"
 
 /* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when the byte
@@ -28,5 +30,10 @@ const char *craft_utf8_escape(craft_arena *arena, const char *s);
  * byte is U+FFFD (the replacement character): for text whose bytes need not
  * be kept, such as span names and attributes sent to a collector. */
 char *craft_utf8_repair(const char *s);
+
+/* A JSON string of s (NULL: ""), repaired as above when s is not valid
+ * UTF-8, so the text is never lost. A new reference; NULL only when out of
+ * memory. */
+json_t *craft_utf8_json_string(const char *s);
 
 #endif
