@@ -220,8 +220,9 @@ static void json_decref_cleanup(void *data)
 	json_decref(data);
 }
 
-static bool is_json_type(const char *ct)
+bool craft_req_is_json(craft_req *req)
 {
+	const char *ct = craft_req_header(req, "Content-Type");
 	if (!ct)
 		return false;
 	while (*ct == ' ')
@@ -233,7 +234,7 @@ static bool is_json_type(const char *ct)
 
 int craft_req_json_body(craft_req *req, json_t **out)
 {
-	if (!is_json_type(craft_req_header(req, "Content-Type"))) {
+	if (!craft_req_is_json(req)) {
 		craft_reply_error(req, 415, "Content-Type must be application/json");
 		return CRAFT_EINVAL;
 	}
@@ -561,9 +562,18 @@ static enum MHD_Result join_query(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
-/* Server span attributes of the semantic conventions that need the connection. */
-static void span_connection_attrs(craft_req *req, struct MHD_Connection *conn, const char *version)
+/* The server span's request attributes (semantic conventions), built only
+ * when the span will be exported. */
+static void span_request_attrs(craft_req *req, struct MHD_Connection *conn, const char *url,
+			       const char *method, const char *version)
 {
+	craft_span_set_str(req->span, "http.request.method", method);
+	craft_span_set_str(req->span, "url.path", url);
+	craft_span_set_str(req->span, "url.scheme", "http");
+	craft_span_set_int(req->span, "server.port", req->priv->server->port);
+	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
+	if (ua)
+		craft_span_set_str(req->span, "user_agent.original", ua);
 	craft_span_set_str(req->span, "client.address", craft_req_client_ip(req));
 	if (version && strncmp(version, "HTTP/", 5) == 0)
 		craft_span_set_str(req->span, "network.protocol.version", version + 5);
@@ -603,16 +613,17 @@ static craft_req *req_new(craft_server *srv, struct MHD_Connection *conn, const 
 		parent = &remote;
 	}
 	req->span = craft_span_start(srv->opts.tracer, NULL, parent, CRAFT_SPAN_SERVER, method);
-	craft_span_set_str(req->span, "http.request.method", method);
-	craft_span_set_str(req->span, "url.path", url);
-	craft_span_set_str(req->span, "url.scheme", "http");
-	craft_span_set_int(req->span, "server.port", srv->port);
-	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
-	if (ua)
-		craft_span_set_str(req->span, "user_agent.original", ua);
-	span_connection_attrs(req, conn, version);
+	if (craft_span_recording(req->span))
+		span_request_attrs(req, conn, url, method, version);
 	atomic_fetch_add(&srv->inflight, 1);
 	return req;
+}
+
+/* A health probe or a metrics scrape: neither traced nor logged above debug. */
+static bool is_probe(const craft_req *req)
+{
+	return req->route && (strcmp(req->route->pattern, "/health") == 0 ||
+			      strcmp(req->route->pattern, "/metrics") == 0);
 }
 
 static void dispatch(craft_req *req)
@@ -639,12 +650,14 @@ static void dispatch(craft_req *req)
 	}
 	req->route = req->match.route;
 	/* Probes and scrapes come every few seconds from every replica: not traced. */
-	if (strcmp(req->route->pattern, "/health") == 0 ||
-	    strcmp(req->route->pattern, "/metrics") == 0)
+	if (is_probe(req))
 		craft_span_unsample(req->span);
-	craft_span_set_name(req->span, craft_arena_sprintf(req->arena, "%s %s", req->route->method,
-							   req->route->pattern));
-	craft_span_set_str(req->span, "http.route", req->route->pattern);
+	if (craft_span_recording(req->span)) {
+		craft_span_set_name(req->span,
+				    craft_arena_sprintf(req->arena, "%s %s", req->route->method,
+							req->route->pattern));
+		craft_span_set_str(req->span, "http.route", req->route->pattern);
+	}
 	if (req->route->role) {
 		if (!o->authorizer) {
 			craft_reply_error(req, 500,
@@ -763,8 +776,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		craft_span_set_error(req->span,
 				     "connection terminated before the response completed");
-	bool quiet =
-	    req->route && (strcmp(route, "/health") == 0 || strcmp(route, "/metrics") == 0);
+	bool quiet = is_probe(req); /* logged at debug only */
 	if (craft_log_enabled(quiet ? CRAFT_LOG_DEBUG : CRAFT_LOG_INFO))
 		craft_log(quiet ? CRAFT_LOG_DEBUG : CRAFT_LOG_INFO, req->span, "request",
 			  "{s:s, s:s, s:s, s:i, s:f, s:I, s:b}", "method",

@@ -121,6 +121,10 @@ int craft_req_param_id(craft_req *req, const char *name, long *out);
  * non-object; 415 unless the Content-Type is application/json. The result
  * is owned by the arena. */
 int craft_req_json_body(craft_req *req, json_t **out);
+
+/* Whether the request's Content-Type is application/json (parameters such as
+ * charset allowed). */
+bool craft_req_is_json(craft_req *req);
 /* An optional integer query argument within [min, max]; `fallback` if absent. */
 int craft_req_query_int(craft_req *req, const char *name, long min, long max, long fallback,
 			long *out);

@@ -562,6 +562,11 @@ void craft_span_set_error(craft_span *span, const char *message)
 	span->error = text_copy(message ? message : "error");
 }
 
+bool craft_span_recording(const craft_span *span)
+{
+	return span && (span->ctx.flags & FLAG_SAMPLED) && span->tracer && span->tracer->sink;
+}
+
 void craft_span_unsample(craft_span *span)
 {
 	if (span)

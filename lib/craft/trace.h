@@ -77,6 +77,10 @@ craft_tracer *craft_tracer_new(const char *service_name, const char *service_ver
 			       const char *environment);
 void craft_tracer_free(craft_tracer *tracer);
 
+/* True when `span` will reach an exporter (sampled, and its tracer has a
+ * sink): hot paths skip building attributes nobody will read. */
+bool craft_span_recording(const craft_span *span);
+
 /* Stop exporting `span` (and every span started under it from now on), e.g.
  * for health probes, which must not flood the collector. NULL is fine. */
 void craft_span_unsample(craft_span *span);

@@ -24,17 +24,6 @@ static bool is_form(craft_req *req)
 	return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
 }
 
-static bool is_json(craft_req *req)
-{
-	const char *ct = craft_req_header(req, "Content-Type");
-	if (!ct)
-		return false;
-	size_t n = strcspn(ct, "; ");
-	return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
-	       (n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
-		strncasecmp(ct + n - 5, "+json", 5) == 0);
-}
-
 /* A classic form post: urlencoded, and HTML preferred over JSON. */
 static bool wants_redirect(craft_req *req)
 {
@@ -83,7 +72,7 @@ static json_t *read_fields(craft_req *req)
 	}
 	if (req->body_len == 0)
 		return NULL; /* caller treats as missing fields */
-	if (!is_json(req)) {
+	if (!craft_req_is_json(req)) {
 		craft_reply_json(req, 415,
 				 json_pack("{s:s}", "error",
 					   "Content-Type must be application/json or "
