@@ -10,10 +10,12 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import zlib from 'node:zlib';
 import { urls, stack, getJson, waitFor, freePort } from './lib/stack.js';
+import { judgeTraceExport } from './lib/otlp-proto.js';
 
 const SERVICES = ['auth', 'recommendation', 'product', 'frontend'];
 const spans = []; // {service, resource, span}
 const posts = []; // {url, headers, gzip} of every export received
+const judged = []; // {doc, problems}: every export body against opentelemetry-proto
 let server;
 let port;
 
@@ -57,6 +59,7 @@ describe('tracing', () => {
           let body = Buffer.concat(chunks);
           if (req.headers['content-encoding'] === 'gzip') body = zlib.gunzipSync(body);
           const doc = JSON.parse(body.toString());
+          judged.push({ doc, problems: judgeTraceExport(doc) });
           posts.push({ url: req.url, headers: req.headers, gzip: req.headers['content-encoding'] === 'gzip' });
           for (const rs of doc.resourceSpans) {
             const service = attr(rs.resource.attributes, 'service.name');
@@ -297,5 +300,32 @@ describe('tracing', () => {
       if (dropped === 0) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(dropped > 0, 'spans counted as dropped');
+  });
+
+  test('every export is an ExportTraceServiceRequest of opentelemetry-proto, unchanged by a protobuf round trip', () => {
+    const services = new Set(judged.flatMap(({ doc }) => doc.resourceSpans.map((rs) => attr(rs.resource.attributes, 'service.name'))));
+    assert.deepEqual([...services].sort(), [...SERVICES].sort(), 'exports of every service were judged');
+    assert.ok(judged.length >= SERVICES.length);
+    assert.deepEqual(judged.flatMap(({ problems }) => problems), []);
+  });
+
+  test('the proto judge refuses what a collector would lose or alter', () => {
+    const sample = judged.find(({ doc }) => doc.resourceSpans.some((rs) => rs.scopeSpans.some((ss) => ss.spans.some((sp) => sp.parentSpanId && sp.attributes?.length))));
+    assert.ok(sample, 'a real export with a child span');
+    const mutants = {
+      'a misspelt field': (sp) => { sp.startTimeUnixNanos = sp.startTimeUnixNano; },
+      'a short trace id': (sp) => { sp.traceId = sp.traceId.slice(1); },
+      'an unknown span kind': (sp) => { sp.kind = 9; },
+      'a time that is not an integer': (sp) => { sp.endTimeUnixNano = '12.5'; },
+      'a name that is a number': (sp) => { sp.name = 42; },
+      'an attribute with two values': (sp) => { sp.attributes[0].value = { stringValue: 'a', intValue: '1' }; },
+      'a lone surrogate': (sp) => { sp.attributes[0].value = { stringValue: '\ud800' }; },
+    };
+    for (const [what, mutate] of Object.entries(mutants)) {
+      const doc = structuredClone(sample.doc);
+      const span = doc.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).find((sp) => sp.parentSpanId && sp.attributes?.length);
+      mutate(span);
+      assert.notDeepEqual(judgeTraceExport(doc), [], what);
+    }
   });
 });
