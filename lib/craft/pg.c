@@ -97,6 +97,22 @@ static void first_word(const char *sql, char op[OP_MAX])
 	op[n] = '\0';
 }
 
+/* The operation of a statement that starts with WITH: the first word of the first
+ * parenthesised body that is a query (a column list `x(a, b)` is skipped), so a CTE
+ * that inserts is named INSERT, as the database conventions ask. */
+static void cte_operation(const char *sql, char op[OP_MAX])
+{
+	static const char *const queries[] = {"SELECT", "INSERT", "UPDATE",
+					      "DELETE", "MERGE",  "VALUES"};
+	for (const char *p = strchr(sql, '('); p; p = strchr(p + 1, '(')) {
+		first_word(p, op);
+		for (size_t i = 0; i < CRAFT_ARRAY_LEN(queries); i++)
+			if (strcmp(op, queries[i]) == 0)
+				return;
+	}
+	op[0] = '\0';
+}
+
 /* Commands that change nothing when run twice. */
 static bool op_retry_safe(const char *op)
 {
@@ -145,6 +161,11 @@ static craft_span *span_begin(craft_pg_pool *pool, const craft_span *parent, PGc
 	/* the statement's label is the low-cardinality summary the span is named by */
 	if (sql)
 		craft_span_set_str(span, "db.query.summary", name);
+	char cte_op[OP_MAX];
+	if (op && sql && strcmp(op, "WITH") == 0) {
+		cte_operation(sql, cte_op);
+		op = cte_op;
+	}
 	if (op && *op)
 		craft_span_set_str(span, "db.operation.name", op);
 	if (sql)

@@ -116,6 +116,9 @@ describe('tracing', () => {
     assert.equal(prServer[0].span.parentSpanId, feClient.span.spanId, 'product continues the frontend client span');
     const db = byService('product', 3).filter((s) => attr(s.span.attributes, 'db.system.name') === 'postgresql');
     assert.ok(db.length >= 1, 'a PostgreSQL span');
+    // the vote is a WITH whose first query inserts the vote
+    assert.ok(db.some((s) => attr(s.span.attributes, 'db.operation.name') === 'INSERT'), 'the CTE is named by its operation');
+    assert.ok(db.every((s) => attr(s.span.attributes, 'db.operation.name') !== 'WITH'));
     for (const s of db) {
       assert.equal(s.span.parentSpanId, prServer[0].span.spanId);
       assert.match(attr(s.span.attributes, 'db.query.text'), /\$1/);
