@@ -1,409 +1,22 @@
 // check.mjs - offline checks of the deployment files (run by scripts/deploy-check.sh).
 //
-//   node tests/deploy/check.mjs [REPO]
+//   node tests/deploy/check.mjs [REPO]      (or runChecks(repo, log) from mutate.mjs)
 //
-// Kubernetes (deploy/k8s): every document of every file that kustomization.yaml lists
-// is validated by its kubernetes-models class, plus a strict pass that reports fields
-// the schema does not know (a misspelt `readinesProbe` would otherwise pass); then the
-// references between objects (selectors, ports, ConfigMap and Secret keys, images), the
-// pod security settings and the probes. Containers: the Dockerfile's targets and
-// build context, docker-compose.yml's wiring (targets, health checks, URLs between
-// services, shared secrets). `docker-compose config` validates the compose schema
-// itself; this file checks what a schema cannot. Exit 0 when every check passed.
+// Kubernetes (k8s.mjs): each overlay of deploy/k8s rendered by `kubectl kustomize`
+// and checked object by object and as a whole. Containers: the Dockerfile's
+// targets and build context, docker-compose.yml's wiring (targets, health checks
+// against the route tables, variables against what the programs read, pinned
+// images, hosts and ports between services), the collector's configuration.
+// What the services serve and read comes from their C sources (sources.mjs), so
+// a probe path no route serves or a misspelt variable fails here. `docker-compose
+// config` validates the compose schema itself. Exit 0 when every check passed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { begin, check, ctx, parseAll, programOf, read, routeFor, SERVICES } from './common.mjs';
+import { k8sChecks } from './k8s.mjs';
+import { collectorOtlpPorts, collectorProblems, IMAGE_VARIABLES, imageProblems, parseImage, serverPort } from './rules.mjs';
 import YAML from 'yaml';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(process.argv[2] || path.join(HERE, '../..'));
-const K8S = path.join(REPO, 'deploy/k8s');
-const SERVICES = { auth: 8082, product: 8000, recommendation: 8080, frontend: 3000 };
-
-// ---------------------------------------------------------------- reporting
-
-const results = { passed: 0, failed: 0 };
-
-// check NAME FN: FN returns (or resolves to) a list of problems; none = passed.
-async function check(name, fn) {
-  let problems;
-  try {
-    problems = await fn();
-  } catch (err) {
-    problems = [`threw: ${err.stack || err}`];
-  }
-  if (problems.length === 0) {
-    results.passed++;
-    console.log(`ok - ${name}`);
-    return;
-  }
-  results.failed++;
-  console.log(`not ok - ${name}`);
-  for (const p of problems) console.log(`    ${p}`);
-}
-
-// ---------------------------------------------------------------- files
-
-function read(rel) {
-  return fs.readFileSync(path.join(REPO, rel), 'utf8');
-}
-
-// YAML as its reader takes it: kubectl YAML 1.1 (0440 is octal), compose YAML 1.2
-// with merge keys.
-function parseAll(text, version = '1.1') {
-  return YAML.parseAllDocuments(text, { version, merge: true })
-    .map((d) => {
-      if (d.errors.length) throw new Error(d.errors.map((e) => e.message).join('; '));
-      return d.toJS({ maxAliasCount: 100 });
-    })
-    .filter((d) => d !== null && d !== undefined);
-}
-
-function kustomization() {
-  return parseAll(read('deploy/k8s/kustomization.yaml'))[0];
-}
-
-// Every document of the files kustomization.yaml lists, with where it came from.
-function manifests() {
-  const out = [];
-  for (const file of kustomization().resources ?? []) {
-    parseAll(read(`deploy/k8s/${file}`)).forEach((doc, i) => out.push({ file, index: i, doc }));
-  }
-  return out;
-}
-
-const where = (m) => `${m.file}#${m.index} ${m.doc?.kind}/${m.doc?.metadata?.name}`;
-
-// KEY=VALUE lines as kustomize's `envs` reads them.
-function envFile(text) {
-  const out = {};
-  for (const line of text.split('\n')) {
-    const t = line.trim();
-    if (!t || t.startsWith('#')) continue;
-    const eq = t.indexOf('=');
-    if (eq > 0) out[t.slice(0, eq)] = t.slice(eq + 1);
-  }
-  return out;
-}
-
-// The Secrets that kustomization.yaml's secretGenerator makes, from the committed
-// examples (secrets.env.example; placeholders for key files).
-function generatedSecrets() {
-  const out = [];
-  for (const g of kustomization().secretGenerator ?? []) {
-    const data = {};
-    for (const env of g.envs ?? []) Object.assign(data, envFile(read(`deploy/k8s/${env}.example`)));
-    for (const f of g.files ?? []) data[f.split('=')[0]] = 'placeholder';
-    out.push({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: g.name, namespace: kustomization().namespace },
-      type: 'Opaque',
-      stringData: data,
-    });
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------- schema validation
-
-const modelModules = new Map();
-
-async function modelClass(apiVersion, kind) {
-  const mod = apiVersion.includes('/') ? `kubernetes-models/${apiVersion}` : 'kubernetes-models/v1';
-  if (!modelModules.has(mod)) {
-    modelModules.set(mod, await import(mod).catch(() => null));
-  }
-  return modelModules.get(mod)?.[kind];
-}
-
-// A proxy that notes every property path the validator looks at.
-function tracked(obj, at, seen) {
-  if (obj === null || typeof obj !== 'object') return obj;
-  return new Proxy(obj, {
-    get(target, key) {
-      if (typeof key !== 'string') return target[key];
-      seen.add(`${at}/${key}`);
-      return tracked(target[key], `${at}/${key}`, seen);
-    },
-  });
-}
-
-// Object keys the validator never looked at: fields the schema does not have.
-function unseen(obj, at, seen, out) {
-  if (obj === null || typeof obj !== 'object') return out;
-  for (const key of Object.keys(obj)) {
-    const p = `${at}/${key}`;
-    if (!Array.isArray(obj) && !seen.has(p)) out.push(p);
-    else unseen(obj[key], p, seen, out);
-  }
-  return out;
-}
-
-async function validateDoc(doc) {
-  if (!doc || typeof doc.apiVersion !== 'string' || typeof doc.kind !== 'string') {
-    return ['no apiVersion/kind'];
-  }
-  const Model = await modelClass(doc.apiVersion, doc.kind);
-  if (!Model) return [`no kubernetes-models class for ${doc.apiVersion} ${doc.kind}`];
-  const model = new Model(doc);
-  const seen = new Set();
-  try {
-    model.validate.call(tracked(model, '', seen));
-  } catch (err) {
-    return [err.message];
-  }
-  return unseen(model, '', seen, []).map((p) => `unknown field ${p}`);
-}
-
-// ---------------------------------------------------------------- Kubernetes helpers
-
-const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
-
-function podSpec(doc) {
-  return WORKLOADS.has(doc.kind) ? doc.spec?.template?.spec : undefined;
-}
-
-function podLabels(doc) {
-  return doc.spec?.template?.metadata?.labels ?? {};
-}
-
-const matches = (selector, labels) =>
-  Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v) && Object.keys(selector ?? {}).length > 0;
-
-function containersOf(spec) {
-  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
-}
-
-function probesOf(c) {
-  return ['startupProbe', 'readinessProbe', 'livenessProbe'].filter((p) => c[p]).map((p) => [p, c[p]]);
-}
-
-// ---------------------------------------------------------------- Kubernetes checks
-
-async function k8sChecks() {
-  const k = kustomization();
-
-  await check('k8s: kustomization.yaml lists every manifest and only existing files', () => {
-    const problems = [];
-    const listed = new Set(k.resources ?? []);
-    for (const f of listed) if (!fs.existsSync(path.join(K8S, f))) problems.push(`${f} is listed but missing`);
-    for (const f of fs.readdirSync(K8S)) {
-      if (/\.ya?ml$/.test(f) && f !== 'kustomization.yaml' && !listed.has(f)) {
-        problems.push(`${f} is not listed in resources`);
-      }
-    }
-    for (const g of k.secretGenerator ?? []) {
-      for (const env of g.envs ?? []) {
-        if (!fs.existsSync(path.join(K8S, `${env}.example`))) problems.push(`${env}.example is missing`);
-      }
-    }
-    if (k.namespace !== 'craftista') problems.push(`namespace is ${k.namespace}, not craftista`);
-    return problems;
-  });
-
-  const docs = manifests();
-  for (const m of docs) {
-    await check(`k8s schema: ${where(m)}`, () => validateDoc(m.doc));
-  }
-  for (const s of generatedSecrets()) {
-    await check(`k8s schema: secretGenerator Secret/${s.metadata.name}`, () => validateDoc(s));
-  }
-
-  const all = docs.map((m) => m.doc);
-  const workloads = docs.filter((m) => podSpec(m.doc));
-  const configMaps = new Map(all.filter((d) => d.kind === 'ConfigMap').map((d) => [d.metadata.name, d]));
-  const secrets = new Map(generatedSecrets().map((s) => [s.metadata.name, s.stringData]));
-
-  await check('k8s: every object is in the craftista namespace (except the Namespace)', () =>
-    docs
-      .filter((m) => m.doc.kind !== 'Namespace' && m.doc.metadata?.namespace !== k.namespace)
-      .map((m) => `${where(m)}: namespace ${m.doc.metadata?.namespace}`),
-  );
-
-  await check('k8s: workload selectors match their pod labels', () =>
-    workloads
-      .filter((m) => m.doc.kind !== 'Job' && !matches(m.doc.spec.selector?.matchLabels, podLabels(m.doc)))
-      .map((m) => `${where(m)}: selector does not match the template's labels`),
-  );
-
-  await check('k8s: Services select a workload and target one of its ports', () => {
-    const problems = [];
-    for (const svc of all.filter((d) => d.kind === 'Service')) {
-      const targets = workloads.filter((m) => matches(svc.spec.selector, podLabels(m.doc)));
-      if (targets.length !== 1) {
-        problems.push(`Service/${svc.metadata.name} selects ${targets.length} workloads`);
-        continue;
-      }
-      const ports = containersOf(podSpec(targets[0].doc)).flatMap((c) => c.ports ?? []);
-      for (const p of svc.spec.ports ?? []) {
-        const t = p.targetPort ?? p.port;
-        const ok = ports.some((cp) => cp.name === t || cp.containerPort === t);
-        if (!ok) problems.push(`Service/${svc.metadata.name} port ${p.name}: no container port ${t}`);
-      }
-    }
-    return problems;
-  });
-
-  await check('k8s: probes use declared container ports', () => {
-    const problems = [];
-    for (const m of workloads) {
-      for (const c of containersOf(podSpec(m.doc))) {
-        const names = new Set((c.ports ?? []).map((p) => p.name));
-        const numbers = new Set((c.ports ?? []).map((p) => p.containerPort));
-        for (const [kind, probe] of probesOf(c)) {
-          const port = probe.httpGet?.port ?? probe.tcpSocket?.port;
-          if (port === undefined) continue;
-          if (!names.has(port) && !numbers.has(port)) problems.push(`${where(m)} ${c.name} ${kind}: port ${port}`);
-        }
-      }
-    }
-    return problems;
-  });
-
-  await check('k8s: ConfigMap and Secret references exist (names and keys)', () => {
-    const problems = [];
-    const mounts = (c, vol) => (c.volumeMounts ?? []).some((vm) => vm.name === vol.name);
-    for (const m of workloads) {
-      const spec = podSpec(m.doc);
-      for (const c of containersOf(spec)) {
-        for (const e of c.env ?? []) {
-          const cm = e.valueFrom?.configMapKeyRef;
-          const sk = e.valueFrom?.secretKeyRef;
-          if (cm && !(cm.key in (configMaps.get(cm.name)?.data ?? {}))) {
-            problems.push(`${where(m)} ${c.name} ${e.name}: ConfigMap ${cm.name} has no key ${cm.key}`);
-          }
-          if (sk && !(sk.key in (secrets.get(sk.name) ?? {}))) {
-            problems.push(`${where(m)} ${c.name} ${e.name}: Secret ${sk.name} has no key ${sk.key}`);
-          }
-        }
-        for (const ef of c.envFrom ?? []) {
-          if (ef.configMapRef && !configMaps.has(ef.configMapRef.name)) problems.push(`${where(m)}: no ConfigMap ${ef.configMapRef.name}`);
-          if (ef.secretRef && !secrets.has(ef.secretRef.name)) problems.push(`${where(m)}: no Secret ${ef.secretRef.name}`);
-        }
-        for (const vm of c.volumeMounts ?? []) {
-          if (!(spec.volumes ?? []).some((v) => v.name === vm.name)) {
-            const claim = (m.doc.spec.volumeClaimTemplates ?? []).some((t) => t.metadata.name === vm.name);
-            if (!claim) problems.push(`${where(m)} ${c.name}: mount of unknown volume ${vm.name}`);
-          }
-        }
-      }
-      for (const v of spec.volumes ?? []) {
-        if (v.configMap && !configMaps.has(v.configMap.name)) problems.push(`${where(m)}: no ConfigMap ${v.configMap.name}`);
-        if (v.secret) {
-          const keys = secrets.get(v.secret.secretName);
-          if (!keys) problems.push(`${where(m)}: no Secret ${v.secret.secretName}`);
-          for (const it of v.secret.items ?? []) {
-            if (keys && !(it.key in keys)) problems.push(`${where(m)}: Secret ${v.secret.secretName} has no key ${it.key}`);
-          }
-        }
-        if (!containersOf(spec).some((c) => mounts(c, v))) problems.push(`${where(m)}: volume ${v.name} is never mounted`);
-      }
-    }
-    return problems;
-  });
-
-  await check('k8s: pods meet the restricted Pod Security Standard and set resources', () => {
-    const problems = [];
-    for (const m of workloads) {
-      const spec = podSpec(m.doc);
-      const psc = spec.securityContext ?? {};
-      const bad = (what) => problems.push(`${where(m)}: ${what}`);
-      if (spec.enableServiceLinks !== false) bad('enableServiceLinks is not false');
-      if (spec.automountServiceAccountToken !== false) bad('automountServiceAccountToken is not false');
-      if (psc.seccompProfile?.type !== 'RuntimeDefault') bad('no RuntimeDefault seccomp profile');
-      if (spec.hostNetwork || spec.hostPID || spec.hostIPC) bad('uses a host namespace');
-      for (const v of spec.volumes ?? []) if (v.hostPath) bad(`hostPath volume ${v.name}`);
-      for (const c of containersOf(spec)) {
-        const sc = c.securityContext ?? {};
-        const who = (what) => bad(`${c.name}: ${what}`);
-        if (sc.runAsNonRoot !== true && psc.runAsNonRoot !== true) who('runAsNonRoot is not true');
-        if ((sc.runAsUser ?? psc.runAsUser) === 0) who('runs as UID 0');
-        if (sc.allowPrivilegeEscalation !== false) who('allowPrivilegeEscalation is not false');
-        if (sc.privileged) who('privileged');
-        if (!(sc.capabilities?.drop ?? []).includes('ALL')) who('does not drop ALL capabilities');
-        if ((sc.capabilities?.add ?? []).length) who('adds capabilities');
-        if (sc.readOnlyRootFilesystem !== true) who('root filesystem is writable');
-        for (const kind of ['requests', 'limits']) {
-          for (const r of ['cpu', 'memory']) if (!c.resources?.[kind]?.[r]) who(`no ${r} ${kind}`);
-        }
-        if (!c.image || /:latest$|^[^:]+$/.test(c.image)) who(`image ${c.image} has no fixed tag`);
-      }
-    }
-    return problems;
-  });
-
-  await check('k8s: the four services run 2+ replicas with /health readiness and a cheap liveness', () => {
-    const problems = [];
-    for (const [name, port] of Object.entries(SERVICES)) {
-      const d = all.find((x) => x.kind === 'Deployment' && x.metadata.name === name);
-      if (!d) {
-        problems.push(`no Deployment ${name}`);
-        continue;
-      }
-      const c = d.spec.template.spec.containers.find((x) => x.name === name);
-      if (!(d.spec.replicas >= 2)) problems.push(`${name}: replicas ${d.spec.replicas}`);
-      if (c?.image?.split(':')[0] !== `craftista/${name}`) problems.push(`${name}: image ${c?.image}`);
-      if (!(c?.ports ?? []).some((p) => p.containerPort === port)) problems.push(`${name}: container port is not ${port}`);
-      const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
-      if (env.PORT !== String(port)) problems.push(`${name}: PORT is ${env.PORT}, not ${port}`);
-      if (c?.readinessProbe?.httpGet?.path !== '/health') problems.push(`${name}: readiness is not GET /health`);
-      const live = c?.livenessProbe?.httpGet?.path;
-      if (!live || live === '/health') problems.push(`${name}: liveness ${live} (must not depend on the database)`);
-      const svc = all.find((x) => x.kind === 'Service' && x.metadata.name === name);
-      if (!svc || !svc.spec.ports.some((p) => p.port === port)) problems.push(`${name}: no Service on port ${port}`);
-      if (!all.some((x) => x.kind === 'PodDisruptionBudget' && x.metadata.name === name)) problems.push(`${name}: no PodDisruptionBudget`);
-    }
-    return problems;
-  });
-
-  await check('k8s: service URLs in the ConfigMap name existing Services and ports', () => {
-    const problems = [];
-    const data = configMaps.get('craftista-config')?.data ?? {};
-    const svcPorts = new Map(all.filter((d) => d.kind === 'Service').map((d) => [d.metadata.name, d.spec.ports.map((p) => p.port)]));
-    for (const [key, value] of Object.entries(data)) {
-      if (!/^https?:\/\//.test(value)) continue;
-      const u = new URL(value);
-      const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-      if (!(svcPorts.get(u.hostname) ?? []).includes(port)) problems.push(`${key}=${value}: no Service ${u.hostname} on port ${port}`);
-    }
-    for (const key of ['POSTGRES_HOST', 'REDIS_HOST']) {
-      if (!svcPorts.has(data[key])) problems.push(`${key}=${data[key]}: no such Service`);
-    }
-    if (data.JWT_ISSUER !== data.BASE_URL) problems.push("JWT_ISSUER differs from auth's BASE_URL");
-    if (data.DEPLOYMENT_ENVIRONMENT === 'development') problems.push('DEPLOYMENT_ENVIRONMENT is development');
-    return problems;
-  });
-
-  await check('k8s: auth reads its keys from the mounted Secret', () => {
-    const d = all.find((x) => x.kind === 'Deployment' && x.metadata.name === 'auth');
-    const c = d?.spec.template.spec.containers[0];
-    const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
-    const problems = [];
-    for (const key of ['RSA_PRIVATE_KEY_PATH', 'RSA_PUBLIC_KEY_PATH']) {
-      const file = env[key];
-      const ok = (c?.volumeMounts ?? []).some((vm) => {
-        const vol = d.spec.template.spec.volumes.find((v) => v.name === vm.name);
-        return vol?.secret && file?.startsWith(`${vm.mountPath}/`) && (vol.secret.items ?? []).some((it) => `${vm.mountPath}/${it.path}` === file);
-      });
-      if (!ok) problems.push(`${key}=${file} is not a file of a mounted Secret`);
-    }
-    return problems;
-  });
-
-  await check('k8s: every craftista image is pinned in kustomization.yaml', () => {
-    const listed = new Set((k.images ?? []).map((i) => i.name));
-    const used = new Set(workloads.flatMap((m) => containersOf(podSpec(m.doc)).map((c) => c.image.split(':')[0])));
-    return [...used].filter((i) => i.startsWith('craftista/') && !listed.has(i)).map((i) => `${i} is not in images`);
-  });
-
-  await check("k8s: the collector's configuration equals deploy/otel-collector.yaml", () => {
-    const cm = configMaps.get('otel-collector-config');
-    const embedded = YAML.parse(cm?.data?.['config.yaml'] ?? '');
-    const file = YAML.parse(read('deploy/otel-collector.yaml'));
-    return JSON.stringify(embedded) === JSON.stringify(file) ? [] : ['they differ'];
-  });
-}
 
 // ---------------------------------------------------------------- Dockerfile
 
@@ -486,7 +99,7 @@ function dockerignore(text) {
 }
 
 function filesUnder(rel) {
-  const abs = path.join(REPO, rel);
+  const abs = path.join(ctx.repo, rel);
   if (!fs.statSync(abs).isDirectory()) return [rel];
   return fs.readdirSync(abs).flatMap((f) => filesUnder(path.posix.join(rel, f)));
 }
@@ -513,7 +126,7 @@ async function dockerChecks() {
         const words = ins.args.split(/\s+/).filter((w) => !w.startsWith('--'));
         for (const src of words.slice(0, -1)) {
           const rel = src.replace(/^\.\//, '').replace(/\/+$/, '') || '.';
-          if (!fs.existsSync(path.join(REPO, rel))) {
+          if (!fs.existsSync(path.join(ctx.repo, rel))) {
             problems.push(`${s.name}: ${src} does not exist`);
             continue;
           }
@@ -527,7 +140,7 @@ async function dockerChecks() {
 
   await check('.dockerignore keeps out build folders, state, dependencies, .git and secrets', () => {
     const mustOut = ['build/x', 'build-deploy/x', 'var/dev/log', '.git/HEAD', 'tests/node_modules/x/index.js',
-      'tests/browser/artifacts/a.png', 'bench/results/r.txt', '.env', 'deploy/k8s/keys/private.pem',
+      'tests/browser/artifacts/a.png', 'bench/results/r.txt', '.env', 'deploy/k8s/overlays/production/keys/private.pem',
       'services/frontend/node_modules/x.js'];
     const mustIn = ['CMakeLists.txt', 'lib/craft/log.c', 'services/frontend/static/css/app.css',
       'services/frontend/templates/home.html', 'tools/craft-healthcheck.c', 'db/migrations/001_schema.sql'];
@@ -668,9 +281,90 @@ async function composeChecks() {
     return problems;
   });
 
+  // What each service sees without a .env file, and the ports its server listens on.
+  const env = Object.fromEntries(Object.keys(services).map((n) => [n, Object.fromEntries(Object.entries(composeEnv(services[n])).map(([k, v]) => [k, defaults(v)]))]));
+  const collector = YAML.parse(read('deploy/otel-collector.yaml'));
+  const listens = (name) => {
+    const s = services[name];
+    const img = parseImage(s?.image ?? '').name;
+    const cmd = [s?.command ?? []].flat().map((w) => defaults(String(w)));
+    if (s?.build) return env[name]?.PORT ? [Number(env[name].PORT)] : [];
+    if (img === 'postgres' || img === 'redis') return [serverPort(img, cmd, env[name] ?? {})];
+    if (/opentelemetry-collector/.test(img)) return Object.values(collectorOtlpPorts(collector));
+    if (img === 'jaegertracing/all-in-one') return [4317, 4318, 16686];
+    return [];
+  };
+  // The program a compose service runs: its build target (a service or tool of
+  // this repository), else the third-party image's known variables.
+  const readsOf = (s) => {
+    const prog = s.build ? programOf(s.build.target) : null;
+    if (prog) return { who: `craft-${s.build.target}`, vars: prog.vars };
+    const img = parseImage(s.image ?? '').name;
+    return IMAGE_VARIABLES[img] ? { who: img, vars: new Set(IMAGE_VARIABLES[img]) } : null;
+  };
+
+  await check('compose: every variable given to a service is one its program reads', () => {
+    const problems = [];
+    for (const [name, s] of Object.entries(services)) {
+      const r = readsOf(s);
+      if (!r) {
+        problems.push(`${name}: no list of the variables ${s.image ?? s.build?.target} reads (tests/deploy/rules.mjs)`);
+        continue;
+      }
+      for (const k of Object.keys(composeEnv(s))) if (!r.vars.has(k)) problems.push(`${name}: ${k} is not a variable ${r.who} reads`);
+    }
+    return problems;
+  });
+
+  await check('compose: clients reach PostgreSQL and Redis on the host and port they listen on', () => {
+    const problems = [];
+    for (const [name, s] of Object.entries(services)) {
+      const r = readsOf(s);
+      if (!s.build || !r) continue;
+      for (const [hostKey, portKey, dflt] of [['POSTGRES_HOST', 'POSTGRES_PORT', 5432], ['REDIS_HOST', 'REDIS_PORT', 6379]]) {
+        if (!r.vars.has(hostKey) || (hostKey === 'POSTGRES_HOST' && env[name].DATABASE_URL)) continue;
+        const host = env[name][hostKey];
+        if (!host || !services[host]) {
+          problems.push(`${name}: ${hostKey}=${host ?? '(unset: localhost)'} is no service of the stack`);
+          continue;
+        }
+        const port = Number(env[name][portKey] ?? dflt);
+        const ports = listens(host);
+        if (!ports.includes(port)) problems.push(`${name}: ${portKey}=${port}, but ${host} listens on ${ports.join(', ')}`);
+      }
+    }
+    return problems;
+  });
+
+  await check('compose: images are pinned to one release (no floating tag), PostgreSQL 15+ and Redis 7+', () =>
+    Object.entries(services)
+      .filter(([, s]) => !s.build)
+      .flatMap(([name, s]) => imageProblems(s.image ?? '').map((p) => `${name}: ${p}`)),
+  );
+
+  await check('compose and Dockerfile: health-check paths are routes the services serve', () => {
+    const problems = [];
+    const probePath = (words) => {
+      const i = words.findIndex((w) => String(w).endsWith('craft-healthcheck'));
+      return i < 0 ? undefined : (words[i + 1] ?? '/health');
+    };
+    for (const [name, s] of Object.entries(services)) {
+      if (!ctx.sources.services[s.build?.target]) continue;
+      const p = probePath([s.healthcheck?.test ?? []].flat());
+      if (p !== undefined && !routeFor(s.build.target, p)) problems.push(`compose ${name}: health check GET ${p} is served by no route of ${s.build.target}`);
+    }
+    for (const st of dockerStages(read('Dockerfile')).filter((x) => ctx.sources.services[x.name])) {
+      for (const hc of st.ins.filter((i) => i.op === 'HEALTHCHECK')) {
+        const cmd = hc.args.match(/\bCMD\s+(\[.*\])\s*$/)?.[1];
+        const p = cmd && execForm(cmd) ? probePath(JSON.parse(cmd)) : undefined;
+        if (p !== undefined && !routeFor(st.name, p)) problems.push(`Dockerfile ${st.name}: HEALTHCHECK GET ${p} is served by no route of ${st.name}`);
+      }
+    }
+    return problems;
+  });
+
   await check('compose: URLs between services, JWT settings and shared secrets agree', () => {
     const problems = [];
-    const env = Object.fromEntries(Object.keys(services).map((n) => [n, Object.fromEntries(Object.entries(composeEnv(services[n])).map(([k, v]) => [k, defaults(v)]))]));
     for (const [name, e] of Object.entries(env)) {
       for (const [key, value] of Object.entries(e)) {
         if (!/^https?:\/\//.test(value)) continue;
@@ -680,9 +374,9 @@ async function composeChecks() {
           problems.push(`${name} ${key}=${value}: no service ${u.hostname}`);
           continue;
         }
-        const port = u.port || '80';
-        const listens = env[u.hostname].PORT ?? { 'otel-collector': '4318', jaeger: '4317' }[u.hostname];
-        if (listens !== port) problems.push(`${name} ${key}=${value}: ${u.hostname} listens on ${listens}`);
+        const port = Number(u.port || 80);
+        const ports = listens(u.hostname);
+        if (!ports.includes(port)) problems.push(`${name} ${key}=${value}: ${u.hostname} listens on ${ports.join(', ')}`);
       }
     }
     for (const name of ['product', 'frontend']) {
@@ -707,12 +401,25 @@ async function composeChecks() {
     const vols = (services['otel-collector']?.volumes ?? []).map(String);
     return vols.some((v) => v.startsWith('./deploy/otel-collector.yaml:')) ? [] : ['not mounted'];
   });
+
+  await check('collector: deploy/otel-collector.yaml names known components and pipelines use defined ones', () =>
+    collectorProblems(collector),
+  );
 }
 
 // ---------------------------------------------------------------- main
 
-await k8sChecks();
-await dockerChecks();
-await composeChecks();
-console.log(`\n${results.passed} passed, ${results.failed} failed`);
-process.exitCode = results.failed ? 1 : 0;
+// Every check on the repository at `repo`; report lines go to `log`.
+export async function runChecks(repo, log = console.log) {
+  begin(repo, log);
+  await k8sChecks();
+  await dockerChecks();
+  await composeChecks();
+  log(`\n${ctx.results.passed} passed, ${ctx.results.failed} failed`);
+  return { ...ctx.results };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const r = await runChecks(process.argv[2] || path.join(path.dirname(fileURLToPath(import.meta.url)), '../..'));
+  process.exitCode = r.failed ? 1 : 0;
+}
