@@ -1,17 +1,35 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment files; needs no Docker engine and no cluster.
 #
-#   scripts/deploy-check.sh      (make deploy-check)
+#   scripts/deploy-check.sh      (make deploy-check; make test runs it too)
 #
 # 1. docker-compose.yml through `docker compose config` (or Debian's docker-compose):
 #    it must print no error and no warning.
-# 2. tests/deploy/check.mjs: every Kubernetes manifest against its kubernetes-models
-#    schema (unknown fields included), the references between them, pod security,
-#    probes; the Dockerfile's targets and build context; compose's wiring.
-# Installs what is missing: Debian's docker-compose, the Node packages of tests/.
+# 2. tests/deploy/check.mjs: each overlay of deploy/k8s rendered by `kubectl
+#    kustomize` and checked (schemas, references, pod security, probes against the
+#    services' route tables, variables against what the services read, pinned
+#    images, autoscaling within PostgreSQL's connections, NetworkPolicies, the
+#    Ingress, the collector, Jaeger's bound); the Dockerfile; compose's wiring.
+# 3. tests/deploy/mutate.mjs: realistic mistakes injected one at a time into a copy
+#    must each fail step 2 with a message naming them; the unmutated copy passes.
+# Installs what is missing: Debian's docker-compose and kubernetes-client (kubectl),
+# the Node packages of tests/.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$CRAFT_REPO"
+
+# apt_install PACKAGE: install one Debian package (through sudo when not root).
+apt_install() {
+	local sudo=
+	if [[ $(id -u) != 0 ]]; then
+		command -v sudo >/dev/null 2>&1 || die "$1 is missing: install it (Debian package $1)"
+		sudo=sudo
+	fi
+	say "installing $1"
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q >&2
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install \
+		-y -q --no-install-recommends "$1" >&2
+}
 
 # The compose command that works here, installing Debian's docker-compose if none does.
 compose_cmd() {
@@ -19,18 +37,16 @@ compose_cmd() {
 		echo "docker compose"
 		return
 	fi
-	if ! command -v docker-compose >/dev/null 2>&1; then
-		local sudo=
-		if [[ $(id -u) != 0 ]]; then
-			command -v sudo >/dev/null 2>&1 || die "docker-compose is missing: install it (Debian package docker-compose)"
-			sudo=sudo
-		fi
-		say "installing docker-compose"
-		$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q >&2
-		$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install \
-			-y -q --no-install-recommends docker-compose >&2
-	fi
+	command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
 	echo docker-compose
+}
+
+# kubectl for `kubectl kustomize`: any that is installed, else Debian's
+# kubernetes-client (kubectl 1.20 with kustomize 2.0.3, which the overlays are
+# written for). No cluster is contacted.
+kubectl_ready() {
+	command -v "${KUBECTL:-kubectl}" >/dev/null 2>&1 || apt_install kubernetes-client
+	command -v "${KUBECTL:-kubectl}" >/dev/null 2>&1 || die "kubectl is missing after installing kubernetes-client"
 }
 
 # The Node packages the manifest checks use, from tests/package-lock.json.
@@ -67,7 +83,9 @@ main() {
 	local rc=0
 	check_compose || rc=1
 	node_packages
+	kubectl_ready
 	node tests/deploy/check.mjs "$CRAFT_REPO" || rc=1
+	node tests/deploy/mutate.mjs "$CRAFT_REPO" || rc=1
 	if ((rc != 0)); then
 		say "deploy-check: FAILED"
 	else
