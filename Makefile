@@ -69,7 +69,8 @@ soak:
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)
 
-# Offline checks of the Dockerfile, docker-compose.yml and deploy/k8s (not part of test).
+# Offline checks of the Dockerfile, docker-compose.yml and deploy/k8s, with their
+# mutation test (also part of test).
 deploy-check:
 	scripts/deploy-check.sh
 

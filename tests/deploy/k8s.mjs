@@ -528,6 +528,14 @@ async function scalingChecks(M) {
       if (cpu && !d?.spec.template.spec.containers.every((c) => c.resources?.requests?.cpu)) problems.push(`${name}: CPU utilisation needs a CPU request`);
     }
     for (const h of hpas) if (!M.deployment(h.spec?.scaleTargetRef?.name)) problems.push(`HorizontalPodAutoscaler/${h.metadata.name} targets no Deployment`);
+    // Without a shared key pair every auth replica would sign with a key of its own.
+    const auth = M.deployment('auth')?.spec.template.spec;
+    const keyFile = M.env('auth').RSA_PRIVATE_KEY_PATH ?? '';
+    const c = auth?.containers.find((x) => x.name === 'auth');
+    const mount = (c?.volumeMounts ?? []).find((vm) => keyFile.startsWith(`${vm.mountPath}/`));
+    const shared = (auth?.volumes ?? []).find((v) => v.name === mount?.name)?.secret;
+    const max = hpaOf('auth')[0]?.spec.maxReplicas;
+    if (auth && !shared && max !== 1) problems.push(`auth: its keys (${keyFile}) are not a mounted Secret, so it must run one replica, not up to ${max}`);
     return problems;
   });
 

@@ -78,6 +78,8 @@ const MUTATIONS = [
     [['RECOMMENDATION_BASE_URI:', 'RECOMENDATION_BASE_URI:']], /RECOMENDATION_BASE_URI is not a variable craft-frontend reads/],
   ["the ConfigMap's POSTGRES_PORT not PostgreSQL's", `${K}/config.yaml`,
     [['POSTGRES_PORT: "5432"', 'POSTGRES_PORT: "5433"']], /POSTGRES_PORT=5433: Service postgres has no port 5433/],
+  ['the development overlay scaling auth, whose keys are its own', 'deploy/k8s/overlays/development/hpa-auth.yaml',
+    [[/(maxReplicas\n\s+value: )1/, '$12']], /auth: its keys .* must run one replica, not up to 2/],
   ['a Deployment that sets replicas under its autoscaler', `${K}/product.yaml`,
     [['  revisionHistoryLimit: 5', '  replicas: 2\n  revisionHistoryLimit: 5']], /product: the Deployment sets replicas/],
   ["the collector's OTLP/HTTP receiver moved off the services' endpoint", 'deploy/otel-collector.yaml',
