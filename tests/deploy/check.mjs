@@ -412,6 +412,16 @@ async function composeChecks() {
 // Every check on the repository at `repo`; report lines go to `log`.
 export async function runChecks(repo, log = console.log) {
   begin(repo, log);
+  await check('sources: every service has a route table and reads PORT (tests/deploy/sources.mjs understood the C)', () => {
+    const problems = [];
+    for (const name of Object.keys(SERVICES)) {
+      const s = ctx.sources.services[name];
+      if (!s?.routes.some((r) => r.pattern === '/health')) problems.push(`${name}: no route table with /health found`);
+      if (!s?.vars.has('PORT')) problems.push(`${name}: PORT is not among the variables found`);
+    }
+    if (!ctx.sources.tools.migrate?.vars.has('POSTGRES_HOST')) problems.push('craft-migrate: POSTGRES_HOST is not among the variables found');
+    return problems;
+  });
   await k8sChecks();
   await dockerChecks();
   await composeChecks();
