@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { begin, check, ctx, parseAll, programOf, read, routeFor, SERVICES } from './common.mjs';
 import { k8sChecks } from './k8s.mjs';
+import { valueProblem } from './sources.mjs';
 import { collectorOtlpPorts, collectorProblems, IMAGE_VARIABLES, imageProblems, parseImage, serverPort } from './rules.mjs';
 import YAML from 'yaml';
 
@@ -312,6 +313,18 @@ async function composeChecks() {
         continue;
       }
       for (const k of Object.keys(composeEnv(s))) if (!r.vars.has(k)) problems.push(`${name}: ${k} is not a variable ${r.who} reads`);
+    }
+    return problems;
+  });
+
+  await check('compose: every value fits the type and bounds its program declares (config.h)', () => {
+    const problems = [];
+    for (const [name, s] of Object.entries(services)) {
+      const prog = s.build ? programOf(s.build.target) : null;
+      for (const [k, v] of Object.entries(env[name] ?? {})) {
+        const p = prog && valueProblem(k, v, prog.specs[k]);
+        if (p) problems.push(`${name}: ${p}`);
+      }
     }
     return problems;
   });

@@ -17,6 +17,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { check, ctx, parseAll, programOf, read, routeFor, SERVICES } from './common.mjs';
 import { allowed, egressRestricted } from './netpol.mjs';
+import { valueProblem } from './sources.mjs';
 import {
   collectorOtlpPorts, collectorProblems, collectorTargets, IMAGE_VARIABLES, imageProblems, jaegerProblems,
   parseImage, postgresSetting, serverPort,
@@ -437,6 +438,21 @@ async function serviceChecks(M) {
       const keys = M.configMaps.has(name) ? Object.keys(M.configMaps.get(name).data ?? {}) : [...(M.secrets.get(name) ?? [])];
       for (const k of keys) {
         if (!rs.some((r) => r.known.has(k))) problems.push(`${name}: ${k} is read by none of ${rs.map((r) => r.who).join(', ')}`);
+      }
+    }
+    return problems;
+  });
+
+  await check(`k8s ${overlay}: every value fits the type and bounds its program declares (config.h)`, () => {
+    const problems = [];
+    for (const pod of M.pods) {
+      for (const c of pod.containers) {
+        const prog = programOf(programName(c));
+        if (!prog) continue;
+        for (const [k, v] of Object.entries(values(effectiveEnv(c, M.configMaps)))) {
+          const p = valueProblem(k, v, prog.specs[k]);
+          if (p) problems.push(`${pod.name} ${c.name}: ${p}`);
+        }
       }
     }
     return problems;

@@ -200,6 +200,25 @@ function fieldNames(array) {
   return [...array.body.matchAll(/\.name\s*=\s*"([^"]+)"/g)].map((m) => m[1]);
 }
 
+// A bound written as a number or a product of numbers (64L * 1024 * 1024).
+function constant(text) {
+  if (text === undefined) return undefined;
+  const parts = text.split('*').map((p) => p.trim().replace(/[uUlL]+$/, ''));
+  return parts.every((p) => /^-?\d+$/.test(p)) ? parts.reduce((a, p) => a * Number(p), 1) : undefined;
+}
+
+// {name: {type: 'STR'|'INT'|'BOOL', min, max}} of a craft_config_field array.
+function fieldSpecs(array) {
+  const out = {};
+  for (const entry of initialisers(array.body)) {
+    const get = (key) => entry.match(new RegExp(`\\.${key}\\s*=\\s*([^,}]+)`))?.[1]?.trim();
+    const name = get('name')?.match(/^"([^"]+)"$/)?.[1];
+    const type = get('type')?.match(/^CRAFT_CONFIG_(\w+)$/)?.[1];
+    if (name && type) out[name] = { type, min: constant(get('min')) ?? 0, max: constant(get('max')) ?? (get('max') ? undefined : 0) };
+  }
+  return out;
+}
+
 // The variables one program reads: its own files, then what they reach in lib.
 function programVariables(own, lib) {
   const libFns = new Map();
@@ -209,14 +228,19 @@ function programVariables(own, lib) {
     fieldArrays.set(a.array, [...(fieldArrays.get(a.array) ?? []), a]);
   }
   const wrappers = getenvWrappers([...own, ...lib].flatMap((p) => p.functions));
-  const vars = new Set(own.flatMap((p) => p.arrays).filter((a) => a.type === 'craft_config_field').flatMap(fieldNames));
+  const ownArrays = own.flatMap((p) => p.arrays).filter((a) => a.type === 'craft_config_field');
+  const vars = new Set(ownArrays.flatMap(fieldNames));
+  const specs = Object.assign({}, ...ownArrays.map(fieldSpecs));
   const queue = own.flatMap((p) => p.functions);
   const seen = new Set(queue);
   while (queue.length) {
     const f = queue.shift();
     for (const v of variablesIn(f.body, wrappers)) vars.add(v);
     for (const id of new Set(f.body.match(/\b[A-Za-z_]\w*\b/g) ?? [])) {
-      for (const a of fieldArrays.get(id) ?? []) for (const v of fieldNames(a)) vars.add(v);
+      for (const a of fieldArrays.get(id) ?? []) {
+        for (const v of fieldNames(a)) vars.add(v);
+        Object.assign(specs, fieldSpecs(a));
+      }
       for (const g of libFns.get(id) ?? []) {
         if (!seen.has(g)) {
           seen.add(g);
@@ -225,12 +249,31 @@ function programVariables(own, lib) {
       }
     }
   }
-  return vars;
+  return { vars, specs };
+}
+
+// Problems of `value` for a variable declared as `spec` (config.h's rules:
+// empty is unset for INT and BOOL; INT a whole number within [min, max]; BOOL
+// true/false, 1/0, yes/no, on/off; STR min..max bytes, max 0 meaning 4096).
+export function valueProblem(name, value, spec) {
+  if (!spec || value === undefined) return null;
+  const v = String(value);
+  if (spec.type === 'INT' && v !== '') {
+    if (!/^-?\d+$/.test(v)) return `${name}=${v} is not a whole number`;
+    if (Number(v) < spec.min || (spec.max !== undefined && Number(v) > spec.max)) return `${name}=${v} is outside ${spec.min}..${spec.max}`;
+  }
+  if (spec.type === 'BOOL' && v !== '' && !/^(true|false|1|0|yes|no|on|off)$/i.test(v)) return `${name}=${v} is not a boolean`;
+  if (spec.type === 'STR') {
+    const max = spec.max || 4096;
+    if (Buffer.byteLength(v) < spec.min || Buffer.byteLength(v) > max) return `${name} is ${Buffer.byteLength(v)} bytes, not ${spec.min}..${max}`;
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------- entry
 
-// { services: {name: {routes, vars}}, tools: {name: {vars}} } of the repository.
+// { services: {name: {routes, vars, specs}}, tools: {name: {vars, specs}} }: vars the
+// names a program reads, specs the declared type and bounds of its config fields.
 export function readSources(repo) {
   const lib = cFiles(path.join(repo, 'lib/craft')).map(parseFile);
   const commonRoutes = routesOf(lib.flatMap((p) => p.arrays));
@@ -239,15 +282,12 @@ export function readSources(repo) {
   for (const name of fs.readdirSync(servicesDir).sort()) {
     const own = cFiles(path.join(servicesDir, name)).map(parseFile);
     if (own.length === 0) continue;
-    services[name] = {
-      routes: [...commonRoutes, ...routesOf(own.flatMap((p) => p.arrays))],
-      vars: programVariables(own, lib),
-    };
+    services[name] = { routes: [...commonRoutes, ...routesOf(own.flatMap((p) => p.arrays))], ...programVariables(own, lib) };
   }
   const tools = {};
   for (const file of cFiles(path.join(repo, 'tools'))) {
     const name = path.basename(file, '.c').replace(/^craft-/, '');
-    tools[name] = { vars: programVariables([parseFile(file)], lib) };
+    tools[name] = programVariables([parseFile(file)], lib);
   }
   return { services, tools };
 }
