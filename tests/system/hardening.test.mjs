@@ -179,9 +179,14 @@ describe('Redis AUTH', { skip: !built('product') }, () => {
     for (let i = 0; i < 50 && !redisCli('-a', password, 'ping').stdout.includes('PONG'); i++) await new Promise((r) => setTimeout(r, 100));
   });
 
-  after(() => {
-    try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGTERM'); } catch { /* already gone */ }
-    fs.rmSync(dir, { recursive: true, force: true });
+  after(async () => {
+    // Redis writes its log until it has exited: wait for that before removing the folder.
+    let pid = 0;
+    try { pid = Number(fs.readFileSync(pidFile, 'utf8')); process.kill(pid, 'SIGTERM'); } catch { pid = 0; /* already gone */ }
+    const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    for (let i = 0; pid && i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+    if (pid && alive()) process.kill(pid, 'SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   /** A product replica on its own port against the password-protected Redis. */
