@@ -1,6 +1,7 @@
 # Thin entry points; the work is done by the scripts in scripts/.
 #   make run | test | stop | build | unit | system | browser | status | logs
 #   make format | format-check | sanitize | bench | soak | fuzz | deploy-check | clean | distclean
+#   make images
 .DEFAULT_GOAL := build
 SHELL := /bin/bash
 
@@ -8,7 +9,7 @@ FORMAT_DIRS := lib services tools tests/unit fuzz
 FORMAT_FILES = find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h' \) -print0 2>/dev/null
 
 .PHONY: build run test stop status logs unit system browser format format-check sanitize \
-	bench soak fuzz deploy-check clean distclean
+	bench soak fuzz deploy-check images clean distclean
 
 build:
 	scripts/deps.sh
@@ -73,6 +74,11 @@ fuzz:
 # mutation test (also part of test).
 deploy-check:
 	scripts/deploy-check.sh
+
+# The five images (Docker engine started and base image made when missing); fails when
+# one is over 15 MB.
+images:
+	scripts/images.sh
 
 clean:
 	rm -rf build build-sanitize build-fuzz build-bench

@@ -16,30 +16,8 @@
 # the Node packages of tests/.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/docker-lib.sh"
 cd "$CRAFT_REPO"
-
-# apt_install PACKAGE: install one Debian package (through sudo when not root).
-apt_install() {
-	local sudo=
-	if [[ $(id -u) != 0 ]]; then
-		command -v sudo >/dev/null 2>&1 || die "$1 is missing: install it (Debian package $1)"
-		sudo=sudo
-	fi
-	say "installing $1"
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q >&2
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install \
-		-y -q --no-install-recommends "$1" >&2
-}
-
-# The compose command that works here, installing Debian's docker-compose if none does.
-compose_cmd() {
-	if docker compose version >/dev/null 2>&1; then
-		echo "docker compose"
-		return
-	fi
-	command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
-	echo docker-compose
-}
 
 # kubectl for `kubectl kustomize`: any that is installed, else Debian's
 # kubernetes-client (kubectl 1.20 with kustomize 2.0.3, which the overlays are
