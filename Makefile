@@ -1,7 +1,7 @@
 # Thin entry points; the work is done by the scripts in scripts/.
 #   make run | test | stop | build | unit | system | browser | status | logs
 #   make format | format-check | sanitize | bench | soak | fuzz | deploy-check | clean | distclean
-#   make images
+#   make images | compose-test
 .DEFAULT_GOAL := build
 SHELL := /bin/bash
 
@@ -9,7 +9,7 @@ FORMAT_DIRS := lib services tools tests/unit fuzz
 FORMAT_FILES = find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h' \) -print0 2>/dev/null
 
 .PHONY: build run test stop status logs unit system browser format format-check sanitize \
-	bench soak fuzz deploy-check images clean distclean
+	bench soak fuzz deploy-check images compose-test clean distclean
 
 build:
 	scripts/deps.sh
@@ -79,6 +79,11 @@ deploy-check:
 # one is over 15 MB.
 images:
 	scripts/images.sh
+
+# docker-compose.yml brought up end to end, the third-party images swapped for stand-ins
+# built here (tests/compose/); needs `make images` first.
+compose-test:
+	scripts/compose-test.sh
 
 clean:
 	rm -rf build build-sanitize build-fuzz build-bench
