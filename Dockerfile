@@ -6,7 +6,10 @@
 #   docker build --target frontend       -t craftista/frontend .
 #   docker build --target migrate        -t craftista/migrate .
 #
-# (`make images` builds all five and checks their sizes.) Each image is FROM scratch:
+# Needs BuildKit (Docker 23 and later use it by default). `--platform linux/arm64` (or
+# amd64) cross-compiles for that architecture with Debian's cross toolchain, with no
+# emulation. `make images` builds all five for amd64 and arm64, checks their sizes and
+# starts the other architecture's binaries under qemu-user. Each image is FROM scratch:
 # its binary, the health probe, exactly the shared libraries they load, the dynamic
 # loader, CA certificates and the passwd/group entries of the service user. No shell.
 #
@@ -22,12 +25,32 @@
 ARG DEBIAN_IMAGE=debian:12-slim
 
 # ---------------------------------------------------------------- deps
-FROM ${DEBIAN_IMAGE} AS deps
+# Runs on the builder's own platform and compiles for the target's (BuildKit's
+# TARGETARCH): natively, or with Debian's cross toolchain and the target's multiarch
+# -dev packages (`--platform linux/arm64` on an x86_64 machine), so no emulation is
+# needed to build. /etc/craft-env (sourced by the later steps) names the target's
+# triplet, its compiler and where pkg-config finds its libraries (those built here
+# first, then Debian's).
+FROM --platform=$BUILDPLATFORM ${DEBIAN_IMAGE} AS deps
+ARG TARGETARCH
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # Hardened like the services' own code (CMakeLists.txt).
 ENV CFLAGS="-O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC" \
     LDFLAGS="-Wl,-z,relro,-z,now"
-RUN if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then \
+RUN build=$(dpkg --print-architecture) && target=${TARGETARCH:-$build} \
+ && case $target in \
+      amd64) triplet=x86_64-linux-gnu ;; \
+      arm64) triplet=aarch64-linux-gnu ;; \
+      *) echo "unsupported architecture $target" >&2; exit 1 ;; \
+    esac \
+ && printf '%s\n' "triplet=$triplet" "export CC=$triplet-gcc" \
+      "export PKG_CONFIG_LIBDIR=/usr/local/lib/pkgconfig:/usr/lib/$triplet/pkgconfig:/usr/share/pkgconfig" \
+      >/etc/craft-env \
+ && compiler=gcc \
+ && if [[ $target != "$build" ]]; then \
+      dpkg --add-architecture "$target" && compiler=gcc-${triplet//_/-}; \
+    fi \
+ && if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then \
       sed -i 's/^Types: deb$/Types: deb deb-src/' /etc/apt/sources.list.d/debian.sources; \
     fi \
  && if [[ -f /etc/apt/sources.list ]]; then \
@@ -35,16 +58,17 @@ RUN if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then \
     fi \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      gcc libc6-dev make pkg-config dpkg-dev xz-utils bzip2 ca-certificates \
-      libssl-dev zlib1g-dev \
+      "$compiler" make pkg-config cmake dpkg-dev xz-utils bzip2 ca-certificates \
+      "libc6-dev:$target" "libssl-dev:$target" "zlib1g-dev:$target" \
+      "libjansson-dev:$target" "libhiredis-dev:$target" "libcrypt-dev:$target" \
  && mkdir /deps && cd /deps \
  && for src in curl libmicrohttpd postgresql-15; do \
       apt-get source -q "$src" >/dev/null || apt-get source -q "$src/bookworm" >/dev/null; \
     done \
  && rm -rf /var/lib/apt/lists/*
 # libcurl: HTTP and HTTPS (OpenSSL), zlib, the threaded resolver; nothing else.
-RUN cd /deps/curl-*/ \
- && ./configure -q --prefix=/usr/local --disable-static --with-openssl --with-zlib \
+RUN cd /deps/curl-*/ && . /etc/craft-env \
+ && ./configure -q --host="$triplet" --prefix=/usr/local --disable-static --with-openssl --with-zlib \
       --enable-threaded-resolver --disable-manual --disable-docs \
       --disable-ldap --disable-ldaps --disable-rtsp --disable-dict --disable-telnet \
       --disable-tftp --disable-pop3 --disable-imap --disable-smb --disable-smtp \
@@ -54,14 +78,14 @@ RUN cd /deps/curl-*/ \
  && make -s -C lib -j"$(nproc)" && make -s -C lib install && make -s -C include install \
  && make -s install-pkgconfigDATA
 # libmicrohttpd: plain HTTP (TLS ends before the service: ingress or proxy).
-RUN cd /deps/libmicrohttpd-*/ \
- && ./configure -q --prefix=/usr/local --disable-static --disable-https --disable-doc \
+RUN cd /deps/libmicrohttpd-*/ && . /etc/craft-env \
+ && ./configure -q --host="$triplet" --prefix=/usr/local --disable-static --disable-https --disable-doc \
       --disable-examples --disable-curl \
  && make -s -C src/microhttpd -j"$(nproc)" && make -s -C src/microhttpd install \
  && make -s -C src/include install && make -s install-pkgconfigDATA
 # libpq: OpenSSL only (no GSSAPI, no LDAP service lookup).
-RUN cd /deps/postgresql-15-*/ \
- && ./configure -q --prefix=/usr/local --with-ssl=openssl --without-readline \
+RUN cd /deps/postgresql-15-*/ && . /etc/craft-env \
+ && ./configure -q --host="$triplet" --prefix=/usr/local --with-ssl=openssl --without-readline \
       --without-icu --without-zlib --without-ldap --without-gssapi --without-llvm \
  && make -s -C src/interfaces/libpq -j"$(nproc)" && make -s -C src/interfaces/libpq install \
  && make -s -C src/include install \
@@ -69,19 +93,21 @@ RUN cd /deps/postgresql-15-*/ \
 
 # ---------------------------------------------------------------- build
 FROM deps AS build
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      cmake libjansson-dev libhiredis-dev libcrypt-dev \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
 COPY lib lib
 COPY tools tools
 COPY services services
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCRAFT_TESTS=OFF \
+RUN . /etc/craft-env && cross=() \
+ && if [[ $triplet != "$(dpkg-architecture -qDEB_BUILD_MULTIARCH)" ]]; then \
+      cross=(-DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR="${triplet%%-*}"); \
+    fi \
+ && cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCRAFT_TESTS=OFF \
+      -DCMAKE_C_COMPILER="$triplet-gcc" "${cross[@]}" \
  && cmake --build build -j"$(nproc)"
 COPY scripts/image-rootfs.sh /usr/local/bin/
-RUN probe=build/tools/craft-healthcheck \
+RUN . /etc/craft-env && probe=build/tools/craft-healthcheck \
+ && export MULTIARCH=$triplet READELF=$triplet-readelf STRIP=$triplet-strip \
  && for svc in auth product recommendation frontend; do \
       image-rootfs.sh "/rootfs/$svc" "build/services/$svc/craft-$svc" "$probe"; \
     done \
