@@ -1,5 +1,6 @@
-# Docker helpers for scripts/images.sh and scripts/compose-test.sh (sourced after
-# lib.sh, never run). Callers set `set -euo pipefail` themselves.
+# Docker helpers for scripts/images.sh, images-emulated.sh, compose-test.sh and
+# deploy-check.sh (sourced after lib.sh, never run). Callers set `set -euo pipefail`
+# themselves.
 
 # apt_install PACKAGE...: install Debian packages (as root, or through sudo).
 apt_install() {
