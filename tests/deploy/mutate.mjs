@@ -18,7 +18,7 @@ import { runChecks } from './check.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(process.argv[2] || path.join(HERE, '../..'));
-const COPY = ['CMakeLists.txt', 'Dockerfile', '.dockerignore', 'docker-compose.yml', 'deploy', 'lib', 'services', 'tools', 'db'];
+const COPY = ['CMakeLists.txt', 'Dockerfile', '.dockerignore', 'docker-compose.yml', 'deploy', 'lib', 'services', 'tools', 'db', 'scripts/image-rootfs.sh'];
 const PARALLEL = Math.max(1, Math.min(4, os.availableParallelism?.() ?? 2));
 
 const K = 'deploy/k8s/base';
