@@ -1,11 +1,16 @@
 /* craft-healthcheck - probe the service in this container, for HEALTHCHECK.
  *
- *   craft-healthcheck [PATH]   (default /health)
+ *   craft-healthcheck [PATH]            (default /health)
+ *   craft-healthcheck --pause SECONDS   (1 to 60)
  *
  * GETs http://127.0.0.1:$PORT/PATH with a 2 s deadline (connect 1 s) and
  * exits 0 when the answer is 200, 1 otherwise (any other status, no answer,
  * PORT unset or not a port, bad usage); the reason goes to stderr, which
  * Docker keeps in the container's health log. No proxy is ever used.
+ *
+ * --pause waits SECONDS and exits 0: the images hold no shell and no sleep,
+ * and a Kubernetes preStop hook uses it to let the endpoint removal reach
+ * every proxy before the service gets SIGTERM.
  */
 #include <curl/curl.h>
 
@@ -14,11 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEADLINE_MS  2000L
 #define CONNECT_MS   1000L
 #define PATH_MAX_LEN 512
 #define URL_MAX      (PATH_MAX_LEN + 64)
+#define PAUSE_MAX_S  60L
 
 /* The body is not needed: take it and drop it. */
 static size_t discard(char *data, size_t size, size_t count, void *ctx)
@@ -84,12 +91,32 @@ static int probe(const char *url)
 	return result;
 }
 
+/* --pause SECONDS: sleep that long (whole seconds, 1..PAUSE_MAX_S); 0, else 1. */
+static int pause_for(const char *text)
+{
+	char *end;
+	errno = 0;
+	long seconds = strtol(text, &end, 10);
+	if (errno || end == text || *end != '\0' || seconds < 1 || seconds > PAUSE_MAX_S) {
+		fprintf(stderr, "craft-healthcheck: --pause takes whole seconds from 1 to %ld\n",
+			PAUSE_MAX_S);
+		return 1;
+	}
+	struct timespec left = {.tv_sec = seconds};
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "--pause") == 0)
+		return pause_for(argv[2]);
 	const char *path = argc == 2 ? argv[1] : "/health";
 	if (argc > 2 || !plain_path(path)) {
 		fprintf(stderr, "usage: craft-healthcheck [PATH]   (PATH starts with '/', "
-				"default /health; the port is $PORT)\n");
+				"default /health; the port is $PORT)\n"
+				"       craft-healthcheck --pause SECONDS\n");
 		return 1;
 	}
 	long port = port_from_env();

@@ -400,6 +400,28 @@ async function serviceChecks(M) {
     return problems;
   });
 
+  // The images hold only the program and craft-healthcheck: no shell, no sleep.
+  await check(`k8s ${overlay}: commands run in our containers (hooks, exec probes) are programs their image holds`, () => {
+    const problems = [];
+    for (const name of Object.keys(SERVICES)) {
+      const c = M.deployment(name)?.spec.template.spec.containers.find((x) => x.name === name);
+      if (!c) continue;
+      const held = new Set([`/usr/local/bin/craft-${name}`, '/usr/local/bin/craft-healthcheck']);
+      const execs = [
+        ...['preStop', 'postStart'].map((h) => [`lifecycle.${h}`, c.lifecycle?.[h]?.exec?.command]),
+        ...probesOf(c).map(([p, probe]) => [p, probe.exec?.command]),
+      ];
+      for (const [at, cmd] of execs) {
+        if (cmd && !held.has(cmd[0])) problems.push(`${name}: ${at} runs ${JSON.stringify(cmd[0])}, which the image does not hold (only ${[...held].join(', ')})`);
+      }
+      const pause = c.lifecycle?.preStop?.exec?.command;
+      if (pause?.[0] === '/usr/local/bin/craft-healthcheck' && !(pause[1] === '--pause' && /^[1-9]\d*$/.test(pause[2] ?? '') && Number(pause[2]) <= 60)) {
+        problems.push(`${name}: preStop ${JSON.stringify(pause)} is not craft-healthcheck --pause 1..60`);
+      }
+    }
+    return problems;
+  });
+
   await check(`k8s ${overlay}: probe paths are routes the services serve (services/*/routes.c, lib/craft)`, () => {
     const problems = [];
     for (const pod of M.pods) {

@@ -46,6 +46,11 @@ export function binaryPath(name) {
 	return path.join(buildDir, 'services', name, `craft-${name}`);
 }
 
+/** The path of a tool's binary in the build tree (craft-healthcheck, craft-migrate). */
+export function toolPath(name) {
+	return path.join(buildDir, 'tools', `craft-${name}`);
+}
+
 /** True when the binary of service `name` is built (test.sh starts only those). */
 export function built(name) {
 	return existsSync(path.join(buildDir, 'services', name, `craft-${name}`));
