@@ -19,13 +19,14 @@ run:
 	scripts/run.sh
 
 # Every test: unit, system and browser (scripts/test.sh), the hardening of the
-# built binaries, the offline deployment checks, and a bounded libFuzzer run
+# built binaries, what each binary links, the offline deployment checks, and a bounded libFuzzer run
 # (TEST_FUZZ_SECONDS per target).
 TEST_FUZZ_SECONDS ?= 10
 test:
 	scripts/check-banned.sh
 	scripts/test.sh
 	scripts/check-hardening.sh
+	scripts/check-links.sh
 	scripts/deploy-check.sh
 	fuzz/run.sh $(TEST_FUZZ_SECONDS)
 

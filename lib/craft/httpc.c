@@ -40,28 +40,6 @@ struct context {
 	struct context *next_idle;
 };
 
-/* ---- global init ---- */
-
-/* curl_global_init is process-wide by nature: run it exactly once. */
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static int global_result = CRAFT_EINTERNAL;
-
-static void global_init_once(void)
-{
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return;
-	const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
-	for (const char *const *p = info->protocols; p && *p; p++)
-		if (strcmp(*p, "http") == 0)
-			global_result = 0;
-}
-
-int craft_httpc_global_init(void)
-{
-	pthread_once(&global_once, global_init_once);
-	return global_result;
-}
-
 /* ---- small helpers ---- */
 
 static uint64_t now_ms(void)
@@ -137,7 +115,7 @@ static void sync_init(craft_httpc *client)
 int craft_httpc_new(const struct craft_httpc_options *opts, craft_httpc **out)
 {
 	*out = NULL;
-	int result = craft_httpc_global_init();
+	int result = craft_curl_global_init();
 	if (result)
 		return result;
 	const struct craft_httpc_options none = {.timeout_ms = 0};

@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "arena.h"
+#include "otlp.h"
 #include "trace.h"
 
 #define CRAFT_HTTPC_MULTI_MAX   16 /* requests in one craft_httpc_multi() */
@@ -86,10 +87,8 @@ struct craft_httpc_options {
 	craft_tracer *tracer;          /* client spans; may be NULL (traceparent still sent) */
 };
 
-/* curl_global_init, once per process. Call it from service start-up before
- * threads are started; craft_httpc_new() calls it too. Returns 0 or
- * CRAFT_EINTERNAL. */
-int craft_httpc_global_init(void);
+/* libcurl's process-wide set-up is craft_curl_global_init() (otlp.h, the
+ * core's own user of libcurl); craft_httpc_new() calls it too. */
 
 /* A client; nothing is connected yet. Options are copied. 0 and *out, or
  * CRAFT_EINTERNAL when libcurl cannot initialise or lacks http. */

@@ -61,12 +61,21 @@ struct series {
 
 enum custom_kind { CUSTOM_GAUGE, CUSTOM_COUNTER };
 
+struct collector {
+	craft_metrics_collect collect;
+	void *ctx;
+};
+
+/* A callback figure reads its value alone (read) or as field `field` of a
+ * collector's snapshot (col). */
 struct custom {
 	enum custom_kind kind;
 	char name[CRAFT_METRICS_NAME_MAX + 1];
 	char *help;
 	craft_metric_read read;
 	void *ctx;
+	const struct collector *col;
+	size_t field;
 };
 
 struct craft_metrics {
@@ -82,6 +91,8 @@ struct craft_metrics {
 	atomic_bool others_full;
 	struct custom custom[CRAFT_METRICS_MAX_CUSTOM];
 	atomic_size_t ncustom; /* published entries of custom[] */
+	struct collector collectors[CRAFT_METRICS_MAX_CUSTOM];
+	size_t ncollectors; /* under lock */
 };
 
 /* ---- series keys and the lock-free table ---- */
@@ -365,36 +376,94 @@ static bool builtin_name(const char *name)
 	return false;
 }
 
-static int add_custom_locked(craft_metrics *m, enum custom_kind kind, const char *name,
-			     const char *help, craft_metric_read read, void *ctx)
+static bool name_taken(const craft_metrics *m, size_t n, const char *name)
 {
-	size_t n = atomic_load_explicit(&m->ncustom, memory_order_relaxed);
 	if (builtin_name(name))
-		return CRAFT_ECONFLICT;
+		return true;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(m->custom[i].name, name) == 0)
-			return CRAFT_ECONFLICT;
-	if (n == CRAFT_METRICS_MAX_CUSTOM)
-		return CRAFT_ETOOBIG;
-	struct custom *c = &m->custom[n];
+			return true;
+	return false;
+}
+
+/* Fill the next free entry (published by the caller). */
+static void fill_custom(struct custom *c, enum custom_kind kind, const char *name, const char *help)
+{
 	c->kind = kind;
 	memcpy(c->name, name, strlen(name) + 1);
-	c->help = craft_xstrdup(help);
-	c->read = read;
-	c->ctx = ctx;
-	atomic_store_explicit(&m->ncustom, n + 1, memory_order_release);
-	return CRAFT_OK;
+	c->help = craft_xstrdup(help ? help : "");
+	c->read = NULL;
+	c->ctx = NULL;
+	c->col = NULL;
+	c->field = 0;
+}
+
+static bool valid_help(const char *help)
+{
+	return !help || strlen(help) <= CRAFT_METRICS_HELP_MAX;
 }
 
 static int add_custom(craft_metrics *m, enum custom_kind kind, const char *name, const char *help,
 		      craft_metric_read read, void *ctx)
 {
-	if (!help)
-		help = "";
-	if (!valid_metric_name(name) || !read || strlen(help) > CRAFT_METRICS_HELP_MAX)
+	if (!valid_metric_name(name) || !read || !valid_help(help))
 		return CRAFT_EINVAL;
 	pthread_mutex_lock(&m->lock);
-	int rc = add_custom_locked(m, kind, name, help, read, ctx);
+	size_t n = atomic_load_explicit(&m->ncustom, memory_order_relaxed);
+	int rc = name_taken(m, n, name)          ? CRAFT_ECONFLICT
+		 : n == CRAFT_METRICS_MAX_CUSTOM ? CRAFT_ETOOBIG
+						 : CRAFT_OK;
+	if (rc == CRAFT_OK) {
+		fill_custom(&m->custom[n], kind, name, help);
+		m->custom[n].read = read;
+		m->custom[n].ctx = ctx;
+		atomic_store_explicit(&m->ncustom, n + 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+/* Whether the collector's names are all valid, new and distinct. */
+static int check_collector_locked(const craft_metrics *m, size_t n,
+				  const struct craft_metric_desc *descs, size_t count)
+{
+	if (n + count > CRAFT_METRICS_MAX_CUSTOM || m->ncollectors == CRAFT_METRICS_MAX_CUSTOM)
+		return CRAFT_ETOOBIG;
+	for (size_t i = 0; i < count; i++) {
+		if (name_taken(m, n, descs[i].name))
+			return CRAFT_ECONFLICT;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(descs[i].name, descs[j].name) == 0)
+				return CRAFT_ECONFLICT;
+	}
+	return CRAFT_OK;
+}
+
+int craft_metrics_add_collector(craft_metrics *m, const struct craft_metric_desc *descs, size_t n,
+				craft_metrics_collect collect, void *ctx)
+{
+	if (!collect || !descs || n == 0)
+		return CRAFT_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!valid_metric_name(descs[i].name) || !valid_help(descs[i].help))
+			return CRAFT_EINVAL;
+	pthread_mutex_lock(&m->lock);
+	size_t have = atomic_load_explicit(&m->ncustom, memory_order_relaxed);
+	int rc = check_collector_locked(m, have, descs, n);
+	if (rc == CRAFT_OK) {
+		struct collector *col = &m->collectors[m->ncollectors++];
+		col->collect = collect;
+		col->ctx = ctx;
+		for (size_t i = 0; i < n; i++) {
+			struct custom *c = &m->custom[have + i];
+			fill_custom(
+			    c, descs[i].kind == CRAFT_METRIC_GAUGE ? CUSTOM_GAUGE : CUSTOM_COUNTER,
+			    descs[i].name, descs[i].help);
+			c->col = col;
+			c->field = i;
+		}
+		atomic_store_explicit(&m->ncustom, have + n, memory_order_release);
+	}
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 }
@@ -523,14 +592,20 @@ static int render_custom(craft_metrics *m, craft_buf *out)
 {
 	int rc = CRAFT_OK;
 	size_t n = atomic_load_explicit(&m->ncustom, memory_order_acquire);
+	double values[CRAFT_METRICS_MAX_CUSTOM];
+	const struct collector *read_col = NULL; /* whose snapshot values[] holds */
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct custom *c = &m->custom[i];
+		if (c->col && c->col != read_col) {
+			c->col->collect(c->col->ctx, values);
+			read_col = c->col;
+		}
 		rc = append_header(out, c->name, c->kind == CUSTOM_GAUGE ? "gauge" : "counter",
 				   c->help);
 		if (!rc)
 			rc = craft_buf_printf(out, "%s ", c->name);
 		if (!rc)
-			rc = append_value(out, c->read(c->ctx));
+			rc = append_value(out, c->col ? values[c->field] : c->read(c->ctx));
 		if (!rc)
 			rc = craft_buf_append(out, "\n", 1);
 	}

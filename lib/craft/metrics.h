@@ -62,6 +62,26 @@ int craft_metrics_add_gauge(craft_metrics *m, const char *name, const char *help
 int craft_metrics_add_counter(craft_metrics *m, const char *name, const char *help,
 			      craft_metric_read read, void *ctx);
 
+/* One figure of a collector: its name, help and kind. */
+enum craft_metric_kind { CRAFT_METRIC_GAUGE, CRAFT_METRIC_COUNTER };
+struct craft_metric_desc {
+	const char *name;
+	const char *help;
+	enum craft_metric_kind kind;
+};
+
+/* Fills values[i] for each of the collector's n figures, in the order of its
+ * descriptions; called once per scrape (same rules as craft_metric_read). */
+typedef void (*craft_metrics_collect)(void *ctx, double *values);
+
+/* Register `n` figures read together by one call of collect(ctx) at each
+ * scrape: how a module (a pool, a client, the exporter) reports what one
+ * snapshot of its statistics holds. `descs` and `ctx` are not owned and must
+ * outlive the registry. The names are checked as by craft_metrics_add_gauge();
+ * on any failure nothing is registered. Returns the same results. */
+int craft_metrics_add_collector(craft_metrics *m, const struct craft_metric_desc *descs, size_t n,
+				craft_metrics_collect collect, void *ctx);
+
 /* Append the whole exposition to `out` (serve it as
  * "text/plain; version=0.0.4; charset=utf-8"). Returns 0, or CRAFT_ETOOBIG with
  * `out` restored to its length before the call. */

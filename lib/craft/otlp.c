@@ -45,6 +45,28 @@ struct craft_otlp {
 	CURL *curl; /* used by the export thread only */
 };
 
+/* ---- global init ---- */
+
+/* curl_global_init is process-wide by nature: run it exactly once. */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static int global_result = CRAFT_EINTERNAL;
+
+static void global_init_once(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return;
+	const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+	for (const char *const *p = info->protocols; p && *p; p++)
+		if (strcmp(*p, "http") == 0)
+			global_result = CRAFT_OK;
+}
+
+int craft_curl_global_init(void)
+{
+	pthread_once(&global_once, global_init_once);
+	return global_result;
+}
+
 /* ---- encoding ---- */
 
 static json_t *attributes(const craft_span *span)

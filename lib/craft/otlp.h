@@ -35,6 +35,11 @@ struct craft_otlp_options {
 	bool service_name_set;           /* OTEL_SERVICE_NAME was given: it names the service */
 };
 
+/* curl_global_init, once per process, checking that libcurl speaks HTTP.
+ * Call it from start-up before threads are started (the service core does);
+ * the exporter and craft_httpc_new() need it. Returns 0 or CRAFT_EINTERNAL. */
+int craft_curl_global_init(void);
+
 /* Start an exporter for `tracer` and make it the tracer's sink. Returns 0 and
  * *out, or CRAFT_EINVAL (no endpoint, or headers that are not a list of
  * key=value pairs) / CRAFT_EIO (thread or libcurl). */

@@ -241,25 +241,21 @@ static int load_config(struct craft_service_config *cfg, long default_port, char
 }
 
 /* Metric callbacks read through the service. */
-static double spans_exported(void *ctx)
-{
-	struct craft_otlp_stats st;
-	craft_otlp_stats(ctx, &st);
-	return (double)st.exported;
-}
+static const struct craft_metric_desc span_metrics[] = {
+    {"craft_spans_exported_total", "Spans sent to the collector", CRAFT_METRIC_COUNTER},
+    {"craft_spans_dropped_total", "Spans dropped (queue full or export failed)",
+     CRAFT_METRIC_COUNTER},
+    {"craft_span_export_retries_total", "Span exports tried again after a retryable failure",
+     CRAFT_METRIC_COUNTER},
+};
 
-static double spans_retried(void *ctx)
+static void collect_spans(void *ctx, double *v)
 {
 	struct craft_otlp_stats st;
 	craft_otlp_stats(ctx, &st);
-	return (double)st.retries;
-}
-
-static double spans_dropped(void *ctx)
-{
-	struct craft_otlp_stats st;
-	craft_otlp_stats(ctx, &st);
-	return (double)st.dropped;
+	v[0] = (double)st.exported;
+	v[1] = (double)st.dropped;
+	v[2] = (double)st.retries;
 }
 
 static double uptime_seconds(void *ctx)
@@ -304,7 +300,7 @@ static int start_tracing(struct craft_service *svc, char *err, size_t err_len)
 								     : c->otel_timeout_ms),
 					.resource_attributes = c->otel_resource_attributes,
 					.service_name_set = c->otel_service_name[0] != '\0'};
-	if (craft_httpc_global_init() != CRAFT_OK) {
+	if (craft_curl_global_init() != CRAFT_OK) {
 		snprintf(err, err_len, "libcurl cannot initialise");
 		return CRAFT_EIO;
 	}
@@ -316,20 +312,15 @@ static int start_tracing(struct craft_service *svc, char *err, size_t err_len)
 			     : "cannot start span export");
 		return rc;
 	}
-	craft_metrics_add_counter(svc->metrics, "craft_spans_exported_total",
-				  "Spans sent to the collector", spans_exported, svc->otlp);
-	craft_metrics_add_counter(svc->metrics, "craft_spans_dropped_total",
-				  "Spans dropped (queue full or export failed)", spans_dropped,
-				  svc->otlp);
-	craft_metrics_add_counter(svc->metrics, "craft_span_export_retries_total",
-				  "Span exports tried again after a retryable failure",
-				  spans_retried, svc->otlp);
+	craft_metrics_add_collector(svc->metrics, span_metrics, CRAFT_ARRAY_LEN(span_metrics),
+				    collect_spans, svc->otlp);
 	return CRAFT_OK;
 }
 
 int craft_service_init(struct craft_service *svc, long default_port, char *err, size_t err_len)
 {
 	memset(&svc->config, 0, sizeof(svc->config));
+	svc->nchecks = 0;
 	int rc = load_config(&svc->config, default_port, err, err_len);
 	if (rc)
 		return rc;
@@ -384,8 +375,37 @@ void craft_service_cleanup(struct craft_service *svc)
 	craft_config_free(service_fields, CRAFT_ARRAY_LEN(service_fields), &svc->config);
 }
 
+static void service_home(craft_req *req);
+static void service_health(craft_req *req);
+static void service_metrics(craft_req *req);
+static void service_stylesheet(craft_req *req);
+
+/* The service's own routes, then the common ones, in one table made once at
+ * start-up: the service's routes are tried first, as before, so the common
+ * ones add no work to the requests of the service. */
+static struct craft_route *route_table(const struct craft_service_def *def, size_t *count)
+{
+	const struct craft_route common[] = {
+	    {.method = "GET",
+	     .pattern = def->home_path ? def->home_path : "/",
+	     .handler = service_home},
+	    {.method = "GET", .pattern = "/health", .handler = service_health},
+	    {.method = "GET", .pattern = "/metrics", .handler = service_metrics},
+	    {.method = "GET", .pattern = "/service.css", .handler = service_stylesheet},
+	};
+	size_t n = CRAFT_ARRAY_LEN(common);
+	struct craft_route *routes = craft_xcalloc(n + def->nroutes, sizeof(*routes));
+	if (def->nroutes)
+		memcpy(routes, def->routes, def->nroutes * sizeof(*routes));
+	memcpy(routes + def->nroutes, common, sizeof(common));
+	*count = n + def->nroutes;
+	return routes;
+}
+
 static int serve(struct craft_service *svc, void *app, const struct craft_service_def *def)
 {
+	size_t nroutes = 0;
+	struct craft_route *routes = route_table(def, &nroutes);
 	struct craft_server_options opts = {
 	    .service = svc->name,
 	    .host = svc->config.host,
@@ -393,8 +413,8 @@ static int serve(struct craft_service *svc, void *app, const struct craft_servic
 	    .threads = (unsigned)svc->config.threads,
 	    .max_body = (size_t)svc->config.max_body,
 	    .hsts = !svc->config.development,
-	    .routes = def->routes,
-	    .nroutes = def->nroutes,
+	    .routes = routes,
+	    .nroutes = nroutes,
 	    .authorizer = def->authorizer,
 	    .fallback = def->fallback,
 	    .tracer = svc->tracer,
@@ -406,10 +426,12 @@ static int serve(struct craft_service *svc, void *app, const struct craft_servic
 	if (craft_server_start(&opts, &server, err, sizeof(err)) != CRAFT_OK) {
 		craft_log(CRAFT_LOG_ERROR, NULL, "cannot start", "{s:s}", "reason", err);
 		fprintf(stderr, "%s: %s\n", svc->name, err);
+		free(routes);
 		return CRAFT_EIO;
 	}
 	craft_server_wait_for_signal();
 	craft_server_stop(server);
+	free(routes);
 	craft_log(CRAFT_LOG_INFO, NULL, "stopped", NULL);
 	return CRAFT_OK;
 }
@@ -418,7 +440,7 @@ int craft_service_main(struct craft_service *svc, void *app, const struct craft_
 {
 	char err[512];
 	craft_server_block_signals(); /* before any thread exists */
-	if (craft_httpc_global_init() != CRAFT_OK) {
+	if (craft_curl_global_init() != CRAFT_OK) {
 		fprintf(stderr, "%s: libcurl cannot initialise\n", svc->name);
 		return 2;
 	}
@@ -440,14 +462,14 @@ int craft_service_main(struct craft_service *svc, void *app, const struct craft_
 	return status;
 }
 
-void craft_service_reply_db_error(craft_req *req, int result)
+int craft_service_add_check(struct craft_service *svc, const char *name,
+			    craft_dependency_check check, void *ctx)
 {
-	if (result == CRAFT_EUNAVAIL || result == CRAFT_ETIMEOUT) {
-		craft_reply_header(req, "Retry-After", "1");
-		craft_reply_error(req, 503, "Database unavailable");
-		return;
-	}
-	craft_reply_error(req, 500, "Database error");
+	if (svc->nchecks == CRAFT_SERVICE_MAX_CHECKS)
+		return CRAFT_ETOOBIG;
+	svc->checks[svc->nchecks++] =
+	    (struct craft_service_check){.name = name, .check = check, .ctx = ctx};
+	return CRAFT_OK;
 }
 
 static struct craft_service *service_of(craft_req *req)
@@ -455,7 +477,7 @@ static struct craft_service *service_of(craft_req *req)
 	return req->app;
 }
 
-void craft_service_home(craft_req *req)
+static void service_home(craft_req *req)
 {
 	struct craft_service *svc = service_of(req);
 	char started[32];
@@ -491,7 +513,31 @@ void craft_service_home(craft_req *req)
 	craft_buf_cleanup(&out);
 }
 
-void craft_service_health(craft_req *req)
+/* The openers' checks: "up"/"down" in checks, the reasons of the down ones
+ * in health.reasons. False when one is down. */
+static bool run_checks(const struct craft_service *svc, craft_req *req, json_t *checks,
+		       json_t *health)
+{
+	bool ok = true;
+	json_t *reasons = NULL;
+	for (size_t i = 0; i < svc->nchecks; i++) {
+		const struct craft_service_check *c = &svc->checks[i];
+		char reason[256] = "";
+		bool up = c->check(c->ctx, req, reason, sizeof(reason));
+		json_object_set_new(checks, c->name, json_string(up ? "up" : "down"));
+		if (up)
+			continue;
+		ok = false;
+		if (!reasons)
+			reasons = json_object();
+		json_object_set_new(reasons, c->name, json_string(reason[0] ? reason : "down"));
+	}
+	if (reasons)
+		json_object_set_new(health, "reasons", reasons);
+	return ok;
+}
+
+static void service_health(craft_req *req)
 {
 	struct craft_service *svc = service_of(req);
 	char ts[32];
@@ -499,14 +545,16 @@ void craft_service_health(craft_req *req)
 	json_t *checks = json_object();
 	json_t *health = json_pack("{s:s, s:s, s:s}", "service", svc->name, "timestamp", ts,
 				   "version", svc->config.app_version);
-	bool ok = svc->health ? svc->health(req->app, req, checks, health) : true;
+	bool ok = run_checks(svc, req, checks, health);
+	if (svc->health && !svc->health(req->app, req, checks, health))
+		ok = false;
 	json_object_set_new(health, "status", json_string(ok ? "healthy" : "unhealthy"));
 	json_object_set_new(health, "checks", checks);
 	craft_reply_header(req, "Cache-Control", "no-store");
 	craft_reply_json(req, ok ? 200 : 503, health);
 }
 
-void craft_service_metrics(craft_req *req)
+static void service_metrics(craft_req *req)
 {
 	struct craft_service *svc = service_of(req);
 	craft_buf out;
@@ -521,7 +569,7 @@ void craft_service_metrics(craft_req *req)
 	craft_reply_take(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 }
 
-void craft_service_stylesheet(craft_req *req)
+static void service_stylesheet(craft_req *req)
 {
 	craft_reply_header(req, "Cache-Control", "public, max-age=3600");
 	craft_reply(req, 200, "text/css; charset=utf-8", STYLESHEET, sizeof(STYLESHEET) - 1);

@@ -1,7 +1,15 @@
-/* service.h - what every service has besides its own routes: the common
- * settings, logging/tracing/metrics set-up, a human home page at `/`,
- * `/health`, `/metrics` and the home page's stylesheet, and the run loop
- * (start, wait for SIGTERM/SIGINT, drain, stop).
+/* service.h - the service core: what every service has besides its own
+ * routes: the common settings, logging/tracing/metrics set-up, the common
+ * routes (a human home page at `/`, `/health`, `/metrics` and the home
+ * page's stylesheet, tried after the service's own), the dependency
+ * checks of /health, and the run loop (start, wait for SIGTERM/SIGINT,
+ * drain, stop).
+ *
+ * The core knows no dependency: a service that uses PostgreSQL, Redis or
+ * auth's JWK set includes the opener of that dependency (service_pg.h,
+ * service_redis.h, service_jwks.h), which reads its settings, builds it,
+ * registers its figures for /metrics and its check for /health, and links
+ * only that client library into the binary.
  *
  * A service's context struct starts with a `struct craft_service` member, so
  * the common handlers find it through req->app:
@@ -18,12 +26,8 @@
 
 #include "config.h"
 #include "http.h"
-#include "httpc.h"
-#include "jwks_cache.h"
 #include "metrics.h"
 #include "otlp.h"
-#include "pg.h"
-#include "redis.h"
 #include "sysinfo.h"
 #include "template.h"
 #include "trace.h"
@@ -68,14 +72,27 @@ struct craft_service_link {
  * serve (then /health answers 503). */
 typedef bool (*craft_health_check)(void *app, craft_req *req, json_t *checks, json_t *health);
 
+/* A dependency check an opener registers (craft_service_add_check()): true
+ * when the dependency can serve; else false with the reason in `reason`
+ * (NUL-terminated, no secrets). Runs on the /health request's thread. */
+typedef bool (*craft_dependency_check)(void *ctx, craft_req *req, char *reason, size_t reason_len);
+
+#define CRAFT_SERVICE_MAX_CHECKS 8
+
+struct craft_service_check {
+	const char *name; /* member of "checks": "database" */
+	craft_dependency_check check;
+	void *ctx;
+};
+
 struct craft_service {
 	const char *name;        /* "recommendation" */
 	const char *title;       /* "Recommendation service" */
 	const char *description; /* one sentence for the home page */
 	const struct craft_service_link *links;
 	size_t nlinks;
-	craft_health_check health;
-	/* filled by craft_service_init() */
+	craft_health_check health; /* the service's own checks, after the openers' */
+	/* filled by craft_service_init() and the openers */
 	struct craft_service_config config;
 	struct craft_sysinfo sysinfo;
 	craft_tracer *tracer;
@@ -83,6 +100,8 @@ struct craft_service {
 	craft_metrics *metrics;
 	craft_template *home;
 	time_t started;
+	struct craft_service_check checks[CRAFT_SERVICE_MAX_CHECKS];
+	size_t nchecks;
 };
 
 /* Load the common settings (PORT defaulting to `default_port`), set up logging,
@@ -98,13 +117,25 @@ int craft_service_init(struct craft_service *svc, long default_port, char *err, 
 int craft_service_load_config(struct craft_service *svc, const struct craft_config_field *fields,
 			      size_t count, void *target, char *err, size_t err_len);
 
+/* Register a dependency check for /health, run in registration order before
+ * svc->health: it sets checks[name] to "up" or "down"; a down check makes
+ * /health answer 503 and puts its reason in the body's "reasons" object.
+ * `name` and `ctx` must outlive the service. Returns 0, or CRAFT_ETOOBIG past
+ * CRAFT_SERVICE_MAX_CHECKS. */
+int craft_service_add_check(struct craft_service *svc, const char *name,
+			    craft_dependency_check check, void *ctx);
+
 /* Release what craft_service_init() made. */
 void craft_service_cleanup(struct craft_service *svc);
 
 /* What a service's main() hands to craft_service_main(). */
 struct craft_service_def {
 	long default_port; /* PORT when unset */
-	const struct craft_route *routes;
+	/* where the core serves the home page; NULL = "/" (the frontend, whose
+	 * "/" is the shop, names "/about"). /health, /metrics and /service.css
+	 * are always served. */
+	const char *home_path;
+	const struct craft_route *routes; /* the service's own, tried before the common ones */
 	size_t nroutes;
 	craft_authorizer authorizer; /* for routes that name a role; may be NULL */
 	craft_handler fallback;      /* GET/HEAD paths no route matches; may be NULL */
@@ -122,75 +153,6 @@ struct craft_service_def {
  * Returns the exit status: 0 after a clean stop, 1 when the server cannot
  * start, 2 for a configuration or set-up error (printed on stderr, logged). */
 int craft_service_main(struct craft_service *svc, void *app, const struct craft_service_def *def);
-
-/* PostgreSQL settings: DATABASE_URL (a libpq URI) when set, else the
- * POSTGRES_* variables; pool size and timeouts. */
-struct craft_db_config {
-	const char *database_url;  /* DATABASE_URL */
-	const char *host;          /* POSTGRES_HOST */
-	long port;                 /* POSTGRES_PORT */
-	const char *user;          /* POSTGRES_USER */
-	const char *password;      /* POSTGRES_PASSWORD (secret) */
-	const char *dbname;        /* POSTGRES_DB */
-	long pool_size;            /* PG_POOL_SIZE, 0 = number of cores */
-	long acquire_timeout_ms;   /* PG_ACQUIRE_TIMEOUT_MS */
-	long statement_timeout_ms; /* PG_STATEMENT_TIMEOUT_MS */
-	long connect_timeout_s;    /* PG_CONNECT_TIMEOUT_S */
-};
-
-/* Read the PostgreSQL settings and create the pool with `stmts` (it connects
- * lazily, so the database may still be down). Outside development a default
- * POSTGRES_PASSWORD is refused unless DATABASE_URL is set. Returns 0, or
- * CRAFT_EINVAL with the reason in err. */
-int craft_service_open_db(struct craft_service *svc, struct craft_db_config *cfg,
-			  const struct craft_pg_stmt *stmts, size_t nstmts, craft_pg_pool **out,
-			  char *err, size_t err_len);
-void craft_service_close_db(struct craft_db_config *cfg, craft_pg_pool *pool);
-
-/* Redis settings: REDIS_HOST, REDIS_PORT, REDIS_POOL_SIZE, REDIS_TIMEOUT_MS. */
-struct craft_cache_config {
-	const char *host;
-	long port;
-	const char *password; /* REDIS_PASSWORD, "" = none */
-	long pool_size;       /* 0 = number of cores */
-	long timeout_ms;
-};
-
-/* Read the Redis settings and create the pool with `scripts` (lazily
- * connected; Redis being down is never fatal). Its figures go to /metrics.
- * Returns 0, or CRAFT_EINVAL with the reason in err. */
-int craft_service_open_cache(struct craft_service *svc, struct craft_cache_config *cfg,
-			     const struct craft_redis_script *scripts, size_t nscripts,
-			     craft_redis_pool **out, char *err, size_t err_len);
-void craft_service_close_cache(struct craft_cache_config *cfg, craft_redis_pool *pool);
-
-/* Token verification settings: AUTH_SERVICE_URL, JWKS_URL (default
- * AUTH_SERVICE_URL/.well-known/jwks.json), JWT_ISSUER, JWT_AUDIENCE,
- * JWKS_REFRESH_SECONDS, JWKS_MIN_REFETCH_MS. */
-struct craft_jwks_config {
-	const char *auth_url;
-	const char *jwks_url;
-	const char *issuer;
-	const char *audience;
-	long refresh_s;
-	long min_refetch_ms;
-};
-
-/* Read those settings and start a JWKS cache on `http` (see jwks_cache.h).
- * Returns 0, or CRAFT_EINVAL / CRAFT_EIO with the reason in err. */
-int craft_service_open_jwks(struct craft_service *svc, struct craft_jwks_config *cfg,
-			    craft_httpc *http, craft_jwks_cache **out, char *err, size_t err_len);
-void craft_service_close_jwks(struct craft_jwks_config *cfg, craft_jwks_cache *cache);
-
-/* Reply for a failed PostgreSQL call: 503 with Retry-After when the
- * database is unreachable or timed out, 500 otherwise. */
-void craft_service_reply_db_error(craft_req *req, int result);
-
-/* Common handlers for the route table. */
-void craft_service_home(craft_req *req);       /* GET / */
-void craft_service_health(craft_req *req);     /* GET /health */
-void craft_service_metrics(craft_req *req);    /* GET /metrics */
-void craft_service_stylesheet(craft_req *req); /* GET /service.css */
 
 /* Current UTC time as ISO 8601 with milliseconds ("2026-11-25T13:31:32.123Z"). */
 void craft_service_timestamp(char out[32]);

@@ -8,6 +8,8 @@
 #include "craft/pg.h"
 #include "craft/redis.h"
 #include "craft/service.h"
+#include "craft/service_pg.h"
+#include "craft/service_redis.h"
 #include "craft/stop.h"
 #include "craft/workq.h"
 

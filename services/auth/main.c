@@ -340,7 +340,7 @@ static int setup(void *ctx, char *err, size_t err_len)
 	if ((rc = start_bcrypt(app, err, err_len)))
 		return rc;
 	if ((rc = craft_service_open_db(&app->svc, &app->db, auth_users_stmts, auth_users_nstmts,
-					&app->pg, err, err_len)))
+					"001", &app->pg, err, err_len)))
 		return rc;
 	if ((rc = craft_service_open_cache(&app->svc, &app->cache, auth_limiter_scripts,
 					   auth_limiter_nscripts, &app->redis, err, err_len)))

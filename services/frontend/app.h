@@ -7,6 +7,7 @@
 #include "craft/httpc.h"
 #include "craft/jwks_cache.h"
 #include "craft/service.h"
+#include "craft/service_jwks.h"
 #include "craft/template.h"
 
 #include "render_cache.h"

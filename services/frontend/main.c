@@ -287,6 +287,7 @@ int main(void)
 	app.svc.links = links;
 	app.svc.nlinks = CRAFT_ARRAY_LEN(links);
 	const struct craft_service_def def = {.default_port = 3000,
+					      .home_path = "/about",
 					      .routes = frontend_routes,
 					      .nroutes = frontend_nroutes,
 					      .fallback = frontend_static,

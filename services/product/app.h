@@ -7,6 +7,9 @@
 #include "craft/pg.h"
 #include "craft/redis.h"
 #include "craft/service.h"
+#include "craft/service_jwks.h"
+#include "craft/service_pg.h"
+#include "craft/service_redis.h"
 #include "craft/workq.h"
 
 #include "cache.h"

@@ -102,7 +102,7 @@ static int setup(void *ctx, char *err, size_t err_len)
 	if (rc)
 		return rc;
 	if ((rc = craft_service_open_db(&app->svc, &app->db, product_store_stmts,
-					product_store_nstmts, &app->pg, err, err_len)))
+					product_store_nstmts, "004", &app->pg, err, err_len)))
 		return rc;
 	if ((rc = craft_service_open_cache(&app->svc, &app->cache_cfg, product_cache_scripts,
 					   product_cache_nscripts, &app->redis, err, err_len)))

@@ -4,6 +4,7 @@
 
 #include "craft/pg.h"
 #include "craft/service.h"
+#include "craft/service_pg.h"
 
 #include "daily.h"
 #include "top.h"
@@ -26,8 +27,5 @@ extern const struct craft_route reco_routes[];
 extern const size_t reco_nroutes;
 extern const struct craft_service_link reco_links[];
 extern const size_t reco_nlinks;
-
-/* /health dependency check. */
-bool reco_health(void *app, craft_req *req, json_t *checks, json_t *health);
 
 #endif

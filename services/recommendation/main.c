@@ -26,7 +26,7 @@ static int setup(void *ctx, char *err, size_t err_len)
 					   &app->cfg, err, err_len);
 	if (rc)
 		return rc;
-	rc = craft_service_open_db(&app->svc, &app->db, reco_store_stmts, reco_store_nstmts,
+	rc = craft_service_open_db(&app->svc, &app->db, reco_store_stmts, reco_store_nstmts, "003",
 				   &app->pg, err, err_len);
 	if (rc)
 		return rc;
@@ -51,8 +51,7 @@ int main(void)
 	    .svc = {.name = "recommendation",
 		    .title = "Recommendation service",
 		    .description = "Picks the origami of the day and recommends the most-voted "
-				   "origami of the Craftista catalogue.",
-		    .health = reco_health},
+				   "origami of the Craftista catalogue."},
 	};
 	app.svc.links = reco_links;
 	app.svc.nlinks = reco_nlinks;

@@ -104,20 +104,7 @@ static void recommendation_status(craft_req *req)
 				   "version", app->svc.config.app_version, "timestamp", ts));
 }
 
-bool reco_health(void *ctx, craft_req *req, json_t *checks, json_t *health)
-{
-	(void)health;
-	struct reco_app *app = ctx;
-	bool up = craft_pg_ping(app->pg, req->span) == CRAFT_OK;
-	json_object_set_new(checks, "database", json_string(up ? "up" : "down"));
-	return up;
-}
-
 const struct craft_route reco_routes[] = {
-    {.method = "GET", .pattern = "/", .handler = craft_service_home},
-    {.method = "GET", .pattern = "/health", .handler = craft_service_health},
-    {.method = "GET", .pattern = "/metrics", .handler = craft_service_metrics},
-    {.method = "GET", .pattern = "/service.css", .handler = craft_service_stylesheet},
     {.method = "GET", .pattern = "/api/origami-of-the-day", .handler = origami_of_the_day},
     {.method = "GET", .pattern = "/api/recommendations", .handler = recommendations},
     {.method = "GET", .pattern = "/api/recommendation-status", .handler = recommendation_status},

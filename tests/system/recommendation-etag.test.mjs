@@ -4,7 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   urls, getJson, waitFor, sql, databaseUrl, internalApiKey, freePort, binaryPath, repoRoot,
@@ -172,10 +172,12 @@ describe('origami of the day when products go away', () => {
 
   before(async () => {
     await sql(`CREATE DATABASE ${dbName}`);
-    const dir = path.join(repoRoot, 'db/migrations');
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.sql')).sort()) {
-      await psql(['-1', '-f', path.join(dir, f)]);
-    }
+    // migrated as every database is, so the service's readiness sees the schema
+    const migrate = path.join(path.dirname(path.dirname(path.dirname(binaryPath('recommendation')))), 'tools', 'craft-migrate');
+    await new Promise((resolve, reject) => {
+      execFile(migrate, [path.join(repoRoot, 'db/migrations')], { env: { ...process.env, DATABASE_URL: dbUrl } },
+        (err, out, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve()));
+    });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     child = spawn(binaryPath('recommendation'), [], {

@@ -833,8 +833,8 @@ static void test_loop_stops_in_flight(void **state)
 
 int main(void)
 {
-	assert_int_equal(craft_httpc_global_init(), 0);
-	assert_int_equal(craft_httpc_global_init(), 0); /* idempotent */
+	assert_int_equal(craft_curl_global_init(), 0);
+	assert_int_equal(craft_curl_global_init(), 0); /* idempotent */
 	assert_string_equal(craft_httpc_method_name(CRAFT_HTTPC_DELETE), "DELETE");
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_get_json, fx_setup, fx_teardown),

@@ -248,6 +248,80 @@ static void test_callbacks(void **state)
 	craft_metrics_free(m);
 }
 
+/* A collector's snapshot: how many times it was taken, and its figures. */
+struct pool_figures {
+	int snapshots;
+	double size, waits;
+};
+
+static void collect_pool(void *ctx, double *values)
+{
+	struct pool_figures *f = ctx;
+	f->snapshots++;
+	values[0] = f->size;
+	values[1] = f->waits;
+}
+
+static void test_collector(void **state)
+{
+	(void)state;
+	static const struct craft_metric_desc descs[] = {
+	    {"pool_size", "Connections.", CRAFT_METRIC_GAUGE},
+	    {"pool_waits_total", "Waits.", CRAFT_METRIC_COUNTER},
+	};
+	craft_metrics *m = craft_metrics_new("svc");
+	struct pool_figures f = {.size = 4, .waits = 9};
+	double other = 1;
+	assert_int_equal(craft_metrics_add_gauge(m, "before", "", read_double, &other), CRAFT_OK);
+	assert_int_equal(craft_metrics_add_collector(m, descs, 2, collect_pool, &f), CRAFT_OK);
+	assert_int_equal(craft_metrics_add_gauge(m, "after", "", read_double, &other), CRAFT_OK);
+
+	char *text = scrape(m);
+	assert_int_equal(f.snapshots, 1); /* one snapshot for both figures */
+	assert_non_null(strstr(text, "# HELP pool_size Connections.\n# TYPE pool_size gauge\n"
+				     "pool_size 4\n"));
+	assert_non_null(strstr(text, "# HELP pool_waits_total Waits.\n"
+				     "# TYPE pool_waits_total counter\npool_waits_total 9\n"));
+	assert_true(strstr(text, "\nbefore 1\n") < strstr(text, "\npool_size 4\n"));
+	assert_true(strstr(text, "\npool_waits_total 9\n") < strstr(text, "\nafter 1\n"));
+	free(text);
+	f.waits = 10;
+	text = scrape(m);
+	assert_int_equal(f.snapshots, 2);
+	assert_non_null(strstr(text, "\npool_waits_total 10\n"));
+	free(text);
+
+	/* Names are checked like single figures; a refused collector adds nothing. */
+	const struct craft_metric_desc taken[] = {{"fresh", "", CRAFT_METRIC_GAUGE},
+						  {"pool_size", "", CRAFT_METRIC_GAUGE}};
+	assert_int_equal(craft_metrics_add_collector(m, taken, 2, collect_pool, &f),
+			 CRAFT_ECONFLICT);
+	const struct craft_metric_desc twice[] = {{"x1", "", CRAFT_METRIC_GAUGE},
+						  {"x1", "", CRAFT_METRIC_GAUGE}};
+	assert_int_equal(craft_metrics_add_collector(m, twice, 2, collect_pool, &f),
+			 CRAFT_ECONFLICT);
+	const struct craft_metric_desc bad[] = {{"bad name", "", CRAFT_METRIC_GAUGE}};
+	assert_int_equal(craft_metrics_add_collector(m, bad, 1, collect_pool, &f), CRAFT_EINVAL);
+	assert_int_equal(craft_metrics_add_collector(m, descs, 2, NULL, &f), CRAFT_EINVAL);
+	text = scrape(m);
+	assert_null(strstr(text, "fresh"));
+	assert_null(strstr(text, "x1"));
+	free(text);
+	assert_int_equal(craft_metrics_add_gauge(m, "fresh", "", read_double, &other), CRAFT_OK);
+
+	/* The bound counts a collector's figures. */
+	struct craft_metric_desc many[CRAFT_METRICS_MAX_CUSTOM];
+	char names[CRAFT_METRICS_MAX_CUSTOM][16];
+	for (size_t i = 0; i < CRAFT_METRICS_MAX_CUSTOM; i++) {
+		snprintf(names[i], sizeof(names[i]), "many_%zu", i);
+		many[i] = (struct craft_metric_desc){names[i], "", CRAFT_METRIC_GAUGE};
+	}
+	assert_int_equal(
+	    craft_metrics_add_collector(m, many, CRAFT_METRICS_MAX_CUSTOM, collect_pool, &f),
+	    CRAFT_ETOOBIG);
+	craft_metrics_free(m);
+}
+
 static void test_series_bound(void **state)
 {
 	(void)state;
@@ -513,10 +587,11 @@ static void test_output_bound(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_requests_exact),  cmocka_unit_test(test_labels),
-	    cmocka_unit_test(test_callbacks),       cmocka_unit_test(test_series_bound),
-	    cmocka_unit_test(test_concurrent),      cmocka_unit_test(test_output_parses),
-	    cmocka_unit_test(test_process_metrics), cmocka_unit_test(test_output_bound),
+	    cmocka_unit_test(test_requests_exact), cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_callbacks),      cmocka_unit_test(test_collector),
+	    cmocka_unit_test(test_series_bound),   cmocka_unit_test(test_concurrent),
+	    cmocka_unit_test(test_output_parses),  cmocka_unit_test(test_process_metrics),
+	    cmocka_unit_test(test_output_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
