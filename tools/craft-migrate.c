@@ -9,11 +9,14 @@
  * file whose content changed is an error. Exit 0 on success, 1 on failure,
  * 2 on bad usage.
  */
+#include "craft/clock.h"
 #include "craft/common.h"
+#include "craft/file.h"
 #include "craft/pg.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,30 +138,22 @@ static int read_file(const char *dir, const char *name, char **out, size_t *len_
 		fprintf(stderr, "craft-migrate: path too long: %s/%s\n", dir, name);
 		return -1;
 	}
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "craft-migrate: cannot open %s: %s\n", path, strerror(errno));
+	char *data = NULL;
+	size_t len = 0;
+	int rc = craft_file_read(AT_FDCWD, path, MAX_FILE, &data, &len);
+	if (rc == CRAFT_ETOOBIG) {
+		fprintf(stderr, "craft-migrate: %s is larger than %ld bytes\n", path, MAX_FILE);
 		return -1;
 	}
-	char *data = craft_xmalloc(MAX_FILE + 2);
-	size_t len = fread(data, 1, MAX_FILE + 1, f);
-	int result = 0;
-	if (ferror(f)) {
-		fprintf(stderr, "craft-migrate: cannot read %s\n", path);
-		result = -1;
-	} else if (len > MAX_FILE) {
-		fprintf(stderr, "craft-migrate: %s is larger than %ld bytes\n", path, MAX_FILE);
-		result = -1;
-	} else if (memchr(data, '\0', len)) {
+	if (rc != CRAFT_OK) {
+		fprintf(stderr, "craft-migrate: cannot read %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (memchr(data, '\0', len)) {
 		fprintf(stderr, "craft-migrate: %s contains a NUL byte\n", path);
-		result = -1;
-	}
-	fclose(f);
-	if (result) {
 		free(data);
-		return result;
+		return -1;
 	}
-	data[len] = '\0';
 	*out = data;
 	*len_out = len;
 	return 0;
@@ -170,12 +165,7 @@ static void sha256_hex(const char *data, size_t len, char out[SHA256_HEX])
 	unsigned int mdlen = 0;
 	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
 		craft_oom(len); /* only fails when OpenSSL cannot allocate */
-	static const char hex[] = "0123456789abcdef";
-	for (unsigned int i = 0; i < mdlen && i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[64] = '\0';
+	craft_hex_encode(md, mdlen < 32 ? mdlen : 32, out);
 }
 
 /* ---- database ---- */
@@ -204,25 +194,18 @@ static void sleep_ms(long ms)
 		;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Connect, retrying every RETRY_MS until wait_s seconds have passed. */
 static PGconn *connect_wait(const char *conninfo, long wait_s)
 {
 	const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
 	const char *vals[] = {"10", "craft-migrate", conninfo, NULL};
-	double deadline = now_s() + (double)wait_s;
+	uint64_t deadline = craft_clock_ms() + (uint64_t)wait_s * 1000u;
 	bool said = false;
 	for (;;) {
 		PGconn *pg = PQconnectdbParams(keys, vals, 1);
 		if (pg && PQstatus(pg) == CONNECTION_OK)
 			return pg;
-		if (now_s() >= deadline) {
+		if (craft_clock_ms() >= deadline) {
 			fprintf(stderr, "craft-migrate: cannot connect to PostgreSQL: %s",
 				pg ? PQerrorMessage(pg) : "out of memory\n");
 			PQfinish(pg);

@@ -42,7 +42,8 @@ char *craft_arena_vsprintf(craft_arena *arena, const char *fmt, va_list ap)
 /* Call fn(data) when the arena is freed. */
 void craft_arena_cleanup_add(craft_arena *arena, void (*fn)(void *data), void *data);
 
-/* Bytes handed out so far (for metrics and bounds). */
+/* Bytes handed out so far. No production caller: the unit tests check the
+ * accounting with it, and it is the measure a future per-request bound needs. */
 size_t craft_arena_used(const craft_arena *arena);
 
 #endif

@@ -24,9 +24,15 @@ void craft_buf_cleanup(craft_buf *buf)
 
 void craft_buf_reset(craft_buf *buf)
 {
-	buf->len = 0;
-	if (buf->data)
-		buf->data[0] = '\0';
+	craft_buf_truncate(buf, 0);
+}
+
+void craft_buf_truncate(craft_buf *buf, size_t len)
+{
+	if (len >= buf->len)
+		return;
+	buf->len = len;
+	buf->data[len] = '\0';
 }
 
 static int ensure(craft_buf *buf, size_t extra)

@@ -23,8 +23,13 @@ void craft_buf_init(craft_buf *buf, size_t max);
 /* Free the memory; the buffer may be reused after craft_buf_init(). */
 void craft_buf_cleanup(craft_buf *buf);
 
-/* Empty the buffer, keeping its memory. */
+/* Empty the buffer, keeping its memory (craft_buf_truncate() to 0; the tests
+ * reuse buffers with it). */
 void craft_buf_reset(craft_buf *buf);
+
+/* Cut the content back to its first `len` bytes (what it held before a
+ * failed series of appends); a larger len changes nothing. */
+void craft_buf_truncate(craft_buf *buf, size_t len);
 
 /* Append bytes; 0 or CRAFT_ETOOBIG. */
 int craft_buf_append(craft_buf *buf, const void *data, size_t len);

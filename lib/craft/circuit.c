@@ -127,10 +127,3 @@ const char *craft_circuit_state_name(enum craft_circuit_state state)
 	}
 	return "unknown";
 }
-
-uint64_t craft_circuit_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}

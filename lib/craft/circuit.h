@@ -7,7 +7,7 @@
  * other calls are refused.
  *
  * Time is passed in by the caller (milliseconds on any monotonic clock, e.g.
- * craft_circuit_now_ms()), so the state machine is pure and tests drive it
+ * craft_clock_ms() of clock.h), so the state machine is pure and tests drive it
  * with a fake clock. The functions that change state report the change so
  * the caller can log it once. All functions are thread-safe.
  *
@@ -91,10 +91,8 @@ void craft_circuit_cancel(craft_circuit *circuit);
 /* A consistent snapshot, for /metrics and /health. */
 void craft_circuit_stats(craft_circuit *circuit, struct craft_circuit_stats *out);
 
-/* "closed", "open", "half_open" (never NULL). */
+/* "closed", "open", "half_open" (never NULL): the state as logs and tests
+ * name it (no production caller today; redis.c logs the changes in words). */
 const char *craft_circuit_state_name(enum craft_circuit_state state);
-
-/* Milliseconds on CLOCK_MONOTONIC: the clock to pass outside tests. */
-uint64_t craft_circuit_now_ms(void);
 
 #endif

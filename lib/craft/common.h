@@ -33,6 +33,10 @@ void *craft_xcalloc(size_t count, size_t size);
 void *craft_xrealloc(void *ptr, size_t size);
 char *craft_xstrdup(const char *s);
 
+/* Write the `n` bytes at `in` as 2n lowercase hex digits and a NUL into out
+ * (2n + 1 bytes). */
+void craft_hex_encode(const void *in, size_t n, char *out);
+
 /* The value of one hex digit (either case), or -1. */
 int craft_hex_digit(char c);
 

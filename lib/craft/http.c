@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "common.h"
 #include "log.h"
 #include "metrics.h"
@@ -64,13 +65,6 @@ struct craft_req_private {
 	craft_handler then; /* continuation of a suspended request */
 	bool suspended;
 };
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- request accessors ---- */
 
@@ -335,11 +329,6 @@ bool craft_req_replied(const craft_req *req)
 	return req->priv->response != NULL;
 }
 
-unsigned craft_req_status(const craft_req *req)
-{
-	return req->priv->status;
-}
-
 void craft_reply_header(craft_req *req, const char *name, const char *value)
 {
 	struct out_header *h = craft_arena_alloc(req->arena, sizeof(*h));
@@ -599,7 +588,7 @@ static craft_req *req_new(craft_server *srv, struct MHD_Connection *conn, const 
 	req->body = "";
 	p->conn = conn;
 	p->server = srv;
-	p->start_ns = monotonic_ns();
+	p->start_ns = craft_clock_ns();
 	craft_buf_init(&p->body, srv->opts.max_body);
 
 	craft_trace_ctx remote;
@@ -763,7 +752,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	*con_cls = NULL;
 	struct craft_req_private *p = req->priv;
-	double secs = (double)(monotonic_ns() - p->start_ns) / 1e9;
+	double secs = (double)(craft_clock_ns() - p->start_ns) / 1e9;
 	unsigned status = p->status ? p->status : 499;
 	const char *route = req->route ? req->route->pattern : "unmatched";
 	craft_span_set_int(req->span, "http.response.status_code", status);
@@ -967,7 +956,7 @@ void craft_server_wait_for_signal(void)
 /* Wait until no request is in flight or the monotonic clock reaches `until`. */
 static void wait_idle(craft_server *server, uint64_t until)
 {
-	while (atomic_load(&server->inflight) > 0 && monotonic_ns() < until) {
+	while (atomic_load(&server->inflight) > 0 && craft_clock_ns() < until) {
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
@@ -985,7 +974,7 @@ void craft_server_stop(craft_server *server)
 	 * when the threads stop, within the drain timeout. */
 	uint64_t drain = (uint64_t)server->opts.drain_timeout_s * 1000000000u;
 	uint64_t margin = drain / 4 < 2000000000u ? drain / 4 : 2000000000u;
-	uint64_t start = monotonic_ns();
+	uint64_t start = craft_clock_ns();
 	wait_idle(server, start + drain - margin);
 	atomic_store(&server->stopping, true);
 	wait_idle(server, start + drain);

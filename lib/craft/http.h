@@ -67,7 +67,8 @@ void craft_server_block_signals(void);
  * drain_timeout_s), close connections, free the server. NULL is fine. */
 void craft_server_stop(craft_server *server);
 
-/* The port actually bound (useful with port 0). */
+/* The port actually bound (useful with port 0). No service needs it (they
+ * bind PORT); the tests start servers on port 0 and read it here. */
 unsigned craft_server_port(const craft_server *server);
 
 /* ---- the request, as handlers see it ---- */
@@ -210,8 +211,5 @@ void craft_reply_not_modified(craft_req *req, const char *etag, size_t full_len)
 
 /* True once a reply has been queued. */
 bool craft_req_replied(const craft_req *req);
-
-/* The status code replied with (0 before a reply). */
-unsigned craft_req_status(const craft_req *req);
 
 #endif

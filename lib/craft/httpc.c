@@ -2,6 +2,7 @@
 #include "httpc.h"
 #include "httpc_internal.h"
 
+#include "clock.h"
 #include "buf.h"
 #include "common.h"
 #include "log.h"
@@ -42,13 +43,6 @@ struct context {
 
 /* ---- small helpers ---- */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void count(atomic_ulong *counter)
 {
 	atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
@@ -87,7 +81,7 @@ static bool is_field_value(const char *s)
 static int map_code(CURLcode code, bool too_big)
 {
 	switch (code) {
-	case CURLE_OK: return 0;
+	case CURLE_OK: return CRAFT_OK;
 	case CURLE_OPERATION_TIMEDOUT: return CRAFT_ETIMEOUT;
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -102,16 +96,6 @@ static int map_code(CURLcode code, bool too_big)
 
 /* ---- client lifecycle ---- */
 
-static void sync_init(craft_httpc *client)
-{
-	pthread_condattr_t attr;
-	if (pthread_mutex_init(&client->mu, NULL) || pthread_condattr_init(&attr) ||
-	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
-	    pthread_cond_init(&client->cv, &attr))
-		craft_oom(sizeof(client->cv));
-	pthread_condattr_destroy(&attr);
-}
-
 int craft_httpc_new(const struct craft_httpc_options *opts, craft_httpc **out)
 {
 	*out = NULL;
@@ -122,7 +106,8 @@ int craft_httpc_new(const struct craft_httpc_options *opts, craft_httpc **out)
 	if (!opts)
 		opts = &none;
 	craft_httpc *client = craft_xcalloc(1, sizeof(*client));
-	sync_init(client);
+	pthread_mutex_init(&client->mu, NULL);
+	craft_cond_init_monotonic(&client->cv);
 	client->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
 	client->connect_timeout_ms =
 	    opts->connect_timeout_ms ? opts->connect_timeout_ms : DEFAULT_CONNECT_MS;
@@ -137,7 +122,7 @@ int craft_httpc_new(const struct craft_httpc_options *opts, craft_httpc **out)
 	client->tracer = opts->tracer;
 	client->all = craft_xcalloc(client->max_contexts, sizeof(*client->all));
 	*out = client;
-	return 0;
+	return CRAFT_OK;
 }
 
 static void context_free(struct context *ctx)
@@ -179,14 +164,7 @@ static struct context *context_new(const craft_httpc *client)
  * wait_ms for one to come back. NULL when none did. */
 static struct context *context_take(craft_httpc *client, unsigned wait_ms)
 {
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += wait_ms / 1000u;
-	deadline.tv_nsec += (long)(wait_ms % 1000u) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	struct timespec deadline = craft_deadline_ms(wait_ms);
 	struct context *ctx = NULL;
 	pthread_mutex_lock(&client->mu);
 	while (!client->idle && client->ncontexts >= client->max_contexts)
@@ -287,7 +265,7 @@ static int url_check(struct transfer *t, const char *url, char **full)
 	else
 		t->host = craft_arena_strdup(t->arena, host);
 	t->port = strtol(port, NULL, 10);
-	result = 0;
+	result = CRAFT_OK;
 out:
 	curl_free(scheme);
 	curl_free(host);
@@ -342,7 +320,7 @@ static int headers_build(struct transfer *t, const craft_trace_ctx *trace)
 			    t, craft_arena_sprintf(t->arena, "tracestate: %s", trace->tracestate));
 	}
 	add_header(t, "Expect:"); /* no 100-continue round trip for bodies */
-	return 0;
+	return CRAFT_OK;
 }
 
 static void set_method(struct transfer *t)
@@ -432,7 +410,7 @@ int httpc_transfer_prepare(struct transfer *t, const craft_span *parent)
 		t->span = NULL;
 		return result;
 	}
-	return 0;
+	return CRAFT_OK;
 }
 
 void httpc_transfer_apply(struct transfer *t)
@@ -459,7 +437,7 @@ void httpc_transfer_complete(struct transfer *t, CURLcode code)
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
 	resp->status = status > 0 && status < 1000 ? (unsigned)status : 0;
 	resp->result = map_code(code, t->too_big);
-	if (resp->result == 0) {
+	if (resp->result == CRAFT_OK) {
 		char *type = NULL;
 		curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &type);
 		resp->content_type = type ? craft_arena_strdup(t->arena, type) : NULL;
@@ -519,8 +497,8 @@ static void run_all(CURLM *multi, struct transfer *ts, size_t n, uint64_t deadli
 	int running = 0;
 	CURLMcode mc = curl_multi_perform(multi, &running);
 	collect_done(multi);
-	while (mc == CURLM_OK && running > 0 && now_ms() < deadline) {
-		uint64_t left = deadline - now_ms();
+	while (mc == CURLM_OK && running > 0 && craft_clock_ms() < deadline) {
+		uint64_t left = deadline - craft_clock_ms();
 		int wait = left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS;
 		mc = curl_multi_poll(multi, NULL, 0, wait, NULL);
 		if (mc == CURLM_OK)
@@ -567,7 +545,7 @@ static void start_all(struct context *ctx, struct transfer *ts, size_t n, const 
 			craft_oom(0);
 		t->easy = ctx->easy[i];
 		int result = httpc_transfer_prepare(t, parent);
-		if (result == 0) {
+		if (result == CRAFT_OK) {
 			httpc_transfer_apply(t);
 			if (curl_multi_add_handle(ctx->multi, t->easy) == CURLM_OK) {
 				t->added = true;
@@ -597,13 +575,13 @@ int craft_httpc_multi(craft_httpc *client, craft_arena *arena, const craft_span 
 	for (size_t i = 0; i < n; i++)
 		ts[i] = (struct transfer){
 		    .client = client, .req = &reqs[i], .resp = &resps[i], .arena = arena};
-	uint64_t deadline = now_ms() + longest_timeout(client, reqs, n) + SAFETY_MARGIN_MS;
+	uint64_t deadline = craft_clock_ms() + longest_timeout(client, reqs, n) + SAFETY_MARGIN_MS;
 	start_all(ctx, ts, n, parent);
 	run_all(ctx->multi, ts, n, deadline);
 	for (size_t i = 0; i < n; i++)
 		httpc_transfer_release(&ts[i], ctx->multi);
 	context_give(client, ctx);
-	return 0;
+	return CRAFT_OK;
 }
 
 int craft_httpc_do(craft_httpc *client, craft_arena *arena, const craft_span *parent,

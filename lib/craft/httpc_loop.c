@@ -8,6 +8,7 @@
  * transfers, dispatches socket readiness and curl's timer, and when the last
  * transfer of a batch has finished it calls the batch's `done`.
  */
+#include "clock.h"
 #include "httpc.h"
 #include "httpc_internal.h"
 
@@ -61,13 +62,6 @@ struct httpc_loop {
 	unsigned nfree;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* ---- curl's callbacks (loop thread) ---- */
 
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
@@ -94,7 +88,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 	(void)multi;
 	struct httpc_loop *loop = userp;
 	loop->timer_ms = timeout_ms;
-	loop->timer_set_ms = now_ms();
+	loop->timer_set_ms = craft_clock_ms();
 	return 0;
 }
 
@@ -223,7 +217,7 @@ static int wait_ms(const struct httpc_loop *loop)
 {
 	if (loop->timer_ms < 0)
 		return -1;
-	uint64_t due = loop->timer_set_ms + (uint64_t)loop->timer_ms, now = now_ms();
+	uint64_t due = loop->timer_set_ms + (uint64_t)loop->timer_ms, now = craft_clock_ms();
 	return due <= now ? 0 : (int)(due - now);
 }
 

@@ -25,6 +25,7 @@
 
 #include "base64url.h"
 #include "common.h"
+#include "file.h"
 #include "jwt_internal.h"
 
 #define PEM_MAX_LEN 65536
@@ -268,35 +269,11 @@ static int key_from_pem_text(const char *pem, size_t len, int want, const char *
 /* Read a whole file of at most PEM_MAX_LEN bytes into a malloc'd buffer. */
 static int read_small_file(const char *path, char **data, size_t *len, char *err, size_t err_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf;
-	size_t used = 0;
-
-	if (fd < 0)
-		return fail(err, err_len, CRAFT_EIO, "cannot open %s: %s", path, strerror(errno));
-	buf = craft_xmalloc(PEM_MAX_LEN + 1);
-	for (;;) {
-		ssize_t n = read(fd, buf + used, PEM_MAX_LEN + 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-			close(fd);
-			free(buf);
-			return fail(err, err_len, CRAFT_EIO, "cannot read %s: %s", path,
-				    strerror(saved));
-		}
-		used += (size_t)n;
-		if (n == 0 || used > PEM_MAX_LEN)
-			break;
-	}
-	close(fd);
-	if (used > PEM_MAX_LEN) {
-		free(buf);
-		return fail(err, err_len, CRAFT_ETOOBIG, "%s is over %d bytes", path, PEM_MAX_LEN);
-	}
-	*data = buf;
-	*len = used;
+	int rc = craft_file_read(AT_FDCWD, path, PEM_MAX_LEN, data, len);
+	if (rc == CRAFT_ETOOBIG)
+		return fail(err, err_len, rc, "%s is over %d bytes", path, PEM_MAX_LEN);
+	if (rc != CRAFT_OK)
+		return fail(err, err_len, rc, "cannot read %s: %s", path, strerror(errno));
 	return CRAFT_OK;
 }
 

@@ -1,5 +1,6 @@
 #include "jwks_cache.h"
 
+#include "clock.h"
 #include "arena.h"
 #include "common.h"
 #include "log.h"
@@ -43,17 +44,10 @@ struct craft_jwks_cache {
 	pthread_mutex_t verified_lock[VERIFIED_STRIPES];
 	atomic_ulong verified_hits;
 	pthread_mutex_t stop_lock;
-	pthread_cond_t stop_cond;
+	pthread_cond_t stop_cond; /* on CLOCK_MONOTONIC */
 	bool stopping;
 	pthread_t thread;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void keyset_release(struct keyset *k)
 {
@@ -96,7 +90,7 @@ static int fetch(craft_jwks_cache *c, const craft_span *parent)
 	}
 	pthread_mutex_lock(&c->lock);
 	c->fetches++;
-	c->last_fetch_ms = now_ms();
+	c->last_fetch_ms = craft_clock_ms();
 	struct keyset *old = NULL;
 	if (rc == CRAFT_OK) {
 		struct keyset *k = craft_xcalloc(1, sizeof(*k));
@@ -127,9 +121,7 @@ static void *refresher(void *arg)
 		fetch(c, NULL);
 		pthread_mutex_unlock(&c->fetch_lock);
 		unsigned wait_s = craft_jwks_cache_ready(c) ? c->o.refresh_s : 2;
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += wait_s;
+		struct timespec until = craft_deadline_ms((uint64_t)wait_s * 1000u);
 		pthread_mutex_lock(&c->stop_lock);
 		while (!c->stopping &&
 		       pthread_cond_timedwait(&c->stop_cond, &c->stop_lock, &until) != ETIMEDOUT)
@@ -163,7 +155,7 @@ int craft_jwks_cache_new(const struct craft_jwks_cache_options *opts, craft_jwks
 	for (unsigned i = 0; i < VERIFIED_STRIPES; i++)
 		pthread_mutex_init(&c->verified_lock[i], NULL);
 	pthread_mutex_init(&c->stop_lock, NULL);
-	pthread_cond_init(&c->stop_cond, NULL);
+	craft_cond_init_monotonic(&c->stop_cond);
 	if (pthread_create(&c->thread, NULL, refresher, c) != 0) {
 		c->stopping = true;
 		craft_jwks_cache_free(c);
@@ -296,8 +288,8 @@ static void refetch(craft_jwks_cache *c, const craft_span *parent, uint64_t aske
 {
 	pthread_mutex_lock(&c->fetch_lock);
 	pthread_mutex_lock(&c->lock);
-	bool fresh =
-	    c->last_fetch_ms >= asked_at || now_ms() - c->last_fetch_ms < c->o.min_refetch_ms;
+	bool fresh = c->last_fetch_ms >= asked_at ||
+		     craft_clock_ms() - c->last_fetch_ms < c->o.min_refetch_ms;
 	if (!fresh)
 		c->kid_fetches++;
 	pthread_mutex_unlock(&c->lock);
@@ -310,7 +302,7 @@ int craft_jwks_cache_verify(craft_jwks_cache *c, const craft_span *parent, const
 			    size_t len, struct craft_jwt_claims *claims, const char **reason)
 {
 	const char *why = NULL;
-	uint64_t asked_at = now_ms();
+	uint64_t asked_at = craft_clock_ms();
 	int rc = verify_with(c, token, len, claims, &why);
 	if (rc == CRAFT_ENOTFOUND || rc == CRAFT_EUNAVAIL) {
 		refetch(c, parent, asked_at);

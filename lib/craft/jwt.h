@@ -57,11 +57,14 @@ int craft_jwt_key_load_public_pem(const char *path, const char *kid, craft_jwt_k
 				  size_t err_len);
 
 /* Parse a PEM key held in memory (`len` bytes, at most 64 KiB): a private key
- * when the text holds one, else a public key. Results as above. */
+ * when the text holds one, else a public key. Results as above. The services
+ * load keys from files with the functions above; the tests build keys in
+ * memory with this one. */
 int craft_jwt_key_from_pem(const char *pem, size_t len, const char *kid, craft_jwt_key **out,
 			   char *err, size_t err_len);
 
-/* Build a key from a JWK object: kty "RSA", n and e, and for a private key d
+/* Build a key from a JWK object (the parser of JWK sets; the tests call it on
+ * single keys): kty "RSA", n and e, and for a private key d
  * with either all or none of p, q, dp, dq, qi (checked for consistency).
  * The key id is the JWK's "kid" when present, else derived. Returns 0 and a
  * new key in *out, or CRAFT_EINVAL with a message in err. */
@@ -89,7 +92,9 @@ int craft_jwt_key_dup_public(const craft_jwt_key *key, craft_jwt_key **out);
 /* Free a key; NULL is a no-op. */
 void craft_jwt_key_free(craft_jwt_key *key);
 
-/* The key id (owned by the key), the modulus size, and whether it can sign. */
+/* The key id (owned by the key), the modulus size, and whether it can sign.
+ * Read by the fuzz target and the tests to check what a parse produced; the
+ * services only sign and verify. */
 const char *craft_jwt_key_kid(const craft_jwt_key *key);
 unsigned craft_jwt_key_bits(const craft_jwt_key *key);
 bool craft_jwt_key_has_private(const craft_jwt_key *key);
@@ -135,7 +140,8 @@ int craft_jwks_from_json(const char *text, size_t len, craft_jwks **out, char *e
 /* The key with this kid, or NULL. Owned by the set. */
 const craft_jwt_key *craft_jwks_find(const craft_jwks *set, const char *kid);
 
-/* The key at position `index` (0 = current), or NULL past the end. */
+/* The key at position `index` (0 = current), or NULL past the end. No
+ * service walks a set; the fuzz target and the tests check every key. */
 const craft_jwt_key *craft_jwks_key_at(const craft_jwks *set, size_t index);
 
 size_t craft_jwks_count(const craft_jwks *set);

@@ -720,9 +720,7 @@ int craft_metrics_render(craft_metrics *m, craft_buf *out)
 		rc = render_service_info(m, out);
 	if (!rc)
 		rc = render_process(m, out);
-	if (rc && out->data) {
-		out->len = start_len;
-		out->data[start_len] = '\0';
-	}
+	if (rc)
+		craft_buf_truncate(out, start_len);
 	return rc;
 }

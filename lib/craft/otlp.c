@@ -1,5 +1,6 @@
 #include "otlp.h"
 
+#include "clock.h"
 #include "common.h"
 #include "log.h"
 #include "stop.h"
@@ -355,17 +356,6 @@ static struct curl_slist *request_headers(const struct craft_otlp_options *o)
 	return h;
 }
 
-static void deadline_in(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts); /* the condition variable's clock */
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* What the OTLP specification calls retryable: no answer, 429, 502-504. */
 static bool retryable(long status)
 {
@@ -375,8 +365,7 @@ static bool retryable(long status)
 /* Sleep `ms` on the exporter's clock; true when the exporter is stopping. */
 static bool pause_unless_stopping(craft_otlp *e, unsigned ms)
 {
-	struct timespec until;
-	deadline_in(&until, ms);
+	struct timespec until = craft_deadline_ms(ms);
 	pthread_mutex_lock(&e->lock);
 	while (!e->stopping && pthread_cond_timedwait(&e->wake, &e->lock, &until) == 0)
 		;
@@ -457,8 +446,7 @@ static void *exporter(void *arg)
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		if (!e->stopping && e->count < e->o.max_batch) {
-			struct timespec until;
-			deadline_in(&until, e->o.schedule_delay_ms);
+			struct timespec until = craft_deadline_ms(e->o.schedule_delay_ms);
 			pthread_cond_timedwait(&e->wake, &e->lock, &until);
 		}
 		size_t n = take(e, batch);

@@ -1,8 +1,10 @@
 /* pg.c - PostgreSQL connection pool on libpq (see pg.h and docs/pg.md). */
 #include "pg.h"
 
+#include "clock.h"
 #include "common.h"
 #include "log.h"
+#include "slots.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -40,7 +42,7 @@ struct craft_pg_conn {
 	PGconn *pg;     /* NULL until opened, and after a failure closed it */
 	bool *prepared; /* per pool statement, on this PGconn */
 	bool in_tx;     /* inside an explicit transaction (kept when the link dies) */
-	bool in_use;    /* guarded by pool->mu */
+	unsigned index; /* of its slot */
 	bool opened_before;
 };
 
@@ -57,10 +59,7 @@ struct craft_pg_pool {
 	unsigned statement_timeout_ms;
 	craft_tracer *tracer;
 
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	unsigned in_use, waiting;
-	unsigned long acquired, acquire_timeouts;
+	struct craft_slots slots; /* which connection is lent to whom */
 	atomic_ulong reconnects, errors;
 	atomic_bool down_logged; /* a connect failure was logged at error level */
 };
@@ -76,13 +75,6 @@ struct query {
 };
 
 /* ---- small helpers ---- */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* First SQL word, upper-cased, into op (OP_MAX bytes). */
 static void first_word(const char *sql, char op[OP_MAX])
@@ -268,7 +260,7 @@ static int config_build(craft_pg_pool *pool, const struct craft_pg_options *opts
 		pool->host = kv_get(pool, "hostaddr");
 	pool->port = kv_get(pool, "port");
 	pool->dbname = kv_get(pool, "dbname");
-	return 0;
+	return CRAFT_OK;
 }
 
 static int stmts_copy(craft_pg_pool *pool, const struct craft_pg_stmt *stmts, size_t nstmts)
@@ -290,7 +282,7 @@ static int stmts_copy(craft_pg_pool *pool, const struct craft_pg_stmt *stmts, si
 		snprintf(d->server_name, sizeof(d->server_name), "craft_%zu", i);
 		pool->nstmts++;
 	}
-	return 0;
+	return CRAFT_OK;
 }
 
 static const struct stmt *stmt_find(const craft_pg_pool *pool, const char *name, size_t *index)
@@ -306,16 +298,6 @@ static const struct stmt *stmt_find(const craft_pg_pool *pool, const char *name,
 
 /* ---- pool lifecycle ---- */
 
-static void sync_init(craft_pg_pool *pool)
-{
-	pthread_condattr_t attr;
-	if (pthread_mutex_init(&pool->mu, NULL) || pthread_condattr_init(&attr) ||
-	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
-	    pthread_cond_init(&pool->cv, &attr))
-		craft_oom(sizeof(pool->cv));
-	pthread_condattr_destroy(&attr);
-}
-
 int craft_pg_pool_new(const struct craft_pg_options *opts, const struct craft_pg_stmt *stmts,
 		      size_t nstmts, craft_pg_pool **out)
 {
@@ -325,21 +307,22 @@ int craft_pg_pool_new(const struct craft_pg_options *opts, const struct craft_pg
 		return CRAFT_EINVAL;
 	craft_pg_pool *pool = craft_xcalloc(1, sizeof(*pool));
 	atomic_init(&pool->down_logged, false);
-	sync_init(pool);
+	pool->acquire_timeout_ms =
+	    opts->acquire_timeout_ms ? opts->acquire_timeout_ms : DEFAULT_ACQUIRE_MS;
+	craft_slots_init(&pool->slots, opts->size, pool->acquire_timeout_ms);
 	int result = config_build(pool, opts);
-	if (result == 0)
+	if (result == CRAFT_OK)
 		result = stmts_copy(pool, stmts, nstmts);
 	if (result)
 		goto out;
 	pool->size = opts->size;
-	pool->acquire_timeout_ms =
-	    opts->acquire_timeout_ms ? opts->acquire_timeout_ms : DEFAULT_ACQUIRE_MS;
 	pool->statement_timeout_ms =
 	    opts->statement_timeout_ms ? opts->statement_timeout_ms : DEFAULT_STATEMENT_MS;
 	pool->tracer = opts->tracer;
 	pool->conns = craft_xcalloc(pool->size, sizeof(*pool->conns));
 	for (unsigned i = 0; i < pool->size; i++) {
 		pool->conns[i].pool = pool;
+		pool->conns[i].index = i;
 		pool->conns[i].prepared = craft_xcalloc(nstmts, sizeof(bool));
 	}
 	*out = pool;
@@ -354,6 +337,7 @@ static void conn_close(struct craft_pg_conn *c)
 	if (c->pg)
 		PQfinish(c->pg);
 	c->pg = NULL;
+	craft_slots_set_open(&c->pool->slots, c->index, false);
 	memset(c->prepared, 0, c->pool->nstmts * sizeof(bool));
 }
 
@@ -377,8 +361,7 @@ void craft_pg_pool_free(craft_pg_pool *pool)
 	}
 	free(pool->keys);
 	free(pool->vals);
-	pthread_cond_destroy(&pool->cv);
-	pthread_mutex_destroy(&pool->mu);
+	craft_slots_cleanup(&pool->slots);
 	free(pool);
 }
 
@@ -388,20 +371,20 @@ void craft_pg_pool_free(craft_pg_pool *pool)
 static int wait_ready(PGconn *pg, uint64_t deadline)
 {
 	while (PQisBusy(pg)) {
-		uint64_t now = now_ms();
+		uint64_t now = craft_clock_ms();
 		if (now >= deadline)
 			return CRAFT_ETIMEOUT;
 		struct pollfd p = {.fd = PQsocket(pg), .events = POLLIN};
 		if (p.fd < 0)
-			return 0; /* link gone: PQgetResult reports it */
+			return CRAFT_OK; /* link gone: PQgetResult reports it */
 		uint64_t left = deadline - now;
 		int n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (n < 0 && errno != EINTR)
-			return 0;
+			return CRAFT_OK;
 		if (n > 0 && !PQconsumeInput(pg))
-			return 0;
+			return CRAFT_OK;
 	}
-	return 0;
+	return CRAFT_OK;
 }
 
 /* Collect the results of the command just sent: the first failed one, else
@@ -410,9 +393,9 @@ static int wait_ready(PGconn *pg, uint64_t deadline)
  * non-zero return the connection is unusable. */
 static int await_result(PGconn *pg, unsigned timeout_ms, PGresult **res)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = craft_clock_ms() + timeout_ms;
 	PGresult *keep = NULL;
-	int result = 0;
+	int result = CRAFT_OK;
 	for (;;) {
 		result = wait_ready(pg, deadline);
 		if (result)
@@ -520,13 +503,14 @@ static int conn_open(struct craft_pg_conn *c, const craft_span *parent)
 		goto out;
 	}
 	c->pg = pg;
+	craft_slots_set_open(&pool->slots, c->index, true);
 	pg = NULL;
 	if (atomic_exchange(&pool->down_logged, false))
 		craft_log(CRAFT_LOG_INFO, parent, "postgresql reachable again", NULL);
 	if (c->opened_before)
 		atomic_fetch_add_explicit(&pool->reconnects, 1, memory_order_relaxed);
 	c->opened_before = true;
-	result = 0;
+	result = CRAFT_OK;
 out:
 	if (pg) {
 		PQfinish(pg);
@@ -593,11 +577,11 @@ static int prepare(struct craft_pg_conn *c, const struct stmt *st, PGresult **re
 {
 	size_t i = (size_t)(st - c->pool->stmts);
 	if (c->prepared[i])
-		return 0;
+		return CRAFT_OK;
 	if (!PQsendPrepare(c->pg, st->server_name, st->sql, st->nparams, NULL))
-		return 0; /* *res stays NULL: the caller sees a failure */
+		return CRAFT_OK; /* *res stays NULL: the caller sees a failure */
 	int result = await_result(c->pg, client_deadline_ms(c->pool), res);
-	if (result == 0 && result_ok(*res)) {
+	if (result == CRAFT_OK && result_ok(*res)) {
 		c->prepared[i] = true;
 		PQclear(*res);
 		*res = NULL;
@@ -612,7 +596,7 @@ static int run_once(struct craft_pg_conn *c, const struct query *q, PGresult **r
 {
 	*res = NULL;
 	*sent = false;
-	int result = 0;
+	int result = CRAFT_OK;
 	if (q->st) {
 		result = prepare(c, q->st, res);
 		if (result || *res || !c->prepared[q->st - c->pool->stmts])
@@ -656,10 +640,10 @@ static int run(struct craft_pg_conn *c, const craft_span *span, const struct que
 	}
 	bool sent;
 	int result = run_once(c, q, res, &sent);
-	if (result == 0 && result_ok(*res))
-		return 0;
+	if (result == CRAFT_OK && result_ok(*res))
+		return CRAFT_OK;
 	/* Not after a client-side timeout: the server is slow, not gone. */
-	if (result == 0 && link_dead(c) && !c->in_tx && (!sent || q->retry_safe)) {
+	if (result == CRAFT_OK && link_dead(c) && !c->in_tx && (!sent || q->retry_safe)) {
 		PQclear(*res);
 		*res = NULL;
 		craft_log(CRAFT_LOG_WARN, span, "postgresql connection lost, retrying once",
@@ -668,71 +652,27 @@ static int run(struct craft_pg_conn *c, const craft_span *span, const struct que
 		if (result)
 			return result;
 		result = run_once(c, q, res, &sent);
-		if (result == 0 && result_ok(*res))
-			return 0;
+		if (result == CRAFT_OK && result_ok(*res))
+			return CRAFT_OK;
 	}
-	if (result == 0)
+	if (result == CRAFT_OK)
 		result = classify(c->pg, *res, sqlstate);
 	return result;
 }
 
 /* ---- public API ---- */
 
-static struct craft_pg_conn *free_slot(craft_pg_pool *pool)
-{
-	struct craft_pg_conn *any = NULL;
-	for (unsigned i = 0; i < pool->size; i++) {
-		struct craft_pg_conn *c = &pool->conns[i];
-		if (c->in_use)
-			continue;
-		if (c->pg)
-			return c;
-		if (!any)
-			any = c;
-	}
-	return any;
-}
-
 static int take_slot(craft_pg_pool *pool, struct craft_pg_conn **out)
 {
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += pool->acquire_timeout_ms / 1000u;
-	deadline.tv_nsec += (long)(pool->acquire_timeout_ms % 1000u) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&pool->mu);
-	struct craft_pg_conn *c;
-	while (!(c = free_slot(pool))) {
-		pool->waiting++;
-		int rc = pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline);
-		pool->waiting--;
-		if (rc == ETIMEDOUT) {
-			c = free_slot(pool);
-			break;
-		}
-	}
-	if (c) {
-		c->in_use = true;
-		pool->in_use++;
-		pool->acquired++;
-	} else {
-		pool->acquire_timeouts++;
-	}
-	pthread_mutex_unlock(&pool->mu);
-	*out = c;
-	return c ? 0 : CRAFT_EUNAVAIL;
+	unsigned i = 0;
+	int rc = craft_slots_take(&pool->slots, &i);
+	*out = rc == CRAFT_OK ? &pool->conns[i] : NULL;
+	return rc;
 }
 
 static void give_slot(craft_pg_pool *pool, struct craft_pg_conn *c)
 {
-	pthread_mutex_lock(&pool->mu);
-	c->in_use = false;
-	pool->in_use--;
-	pthread_cond_signal(&pool->cv);
-	pthread_mutex_unlock(&pool->mu);
+	craft_slots_give(&pool->slots, c->index);
 }
 
 int craft_pg_acquire(craft_pg_pool *pool, const craft_span *parent, craft_pg_conn **out)
@@ -755,7 +695,7 @@ int craft_pg_acquire(craft_pg_pool *pool, const craft_span *parent, craft_pg_con
 		}
 	}
 	*out = c;
-	return 0;
+	return CRAFT_OK;
 }
 
 /* Roll back what a returned connection left open; false when it must close. */
@@ -800,7 +740,7 @@ static int exec_query(struct craft_pg_conn *conn, craft_arena *arena, const craf
 	PGresult *res = NULL;
 	const char *sqlstate = "";
 	int result = run(conn, ctx, q, &res, &sqlstate);
-	if (result == 0 && commit_rolled_back(op, res)) {
+	if (result == CRAFT_OK && commit_rolled_back(op, res)) {
 		craft_log(CRAFT_LOG_ERROR, ctx,
 			  "postgresql commit rolled back a failed transaction", "{s:s}",
 			  "statement", q->label);
@@ -811,7 +751,7 @@ static int exec_query(struct craft_pg_conn *conn, craft_arena *arena, const craf
 	if (result)
 		count_error(pool);
 	span_finish(span, result, sqlstate);
-	if (result == 0 && out) {
+	if (result == CRAFT_OK && out) {
 		craft_arena_cleanup_add(arena, clear_result, res);
 		*out = res;
 	} else {
@@ -893,13 +833,13 @@ int craft_pg_ping(craft_pg_pool *pool, const craft_span *parent)
 
 void craft_pg_pool_stats(craft_pg_pool *pool, struct craft_pg_stats *out)
 {
-	pthread_mutex_lock(&pool->mu);
-	out->size = pool->size;
-	out->in_use = pool->in_use;
-	out->waiting = pool->waiting;
-	out->acquired = pool->acquired;
-	out->acquire_timeouts = pool->acquire_timeouts;
-	pthread_mutex_unlock(&pool->mu);
+	struct craft_slots_stats st;
+	craft_slots_stats(&pool->slots, &st);
+	out->size = st.size;
+	out->in_use = st.in_use;
+	out->waiting = st.waiting;
+	out->acquired = st.acquired;
+	out->acquire_timeouts = st.acquire_timeouts;
 	out->reconnects = atomic_load_explicit(&pool->reconnects, memory_order_relaxed);
 	out->errors = atomic_load_explicit(&pool->errors, memory_order_relaxed);
 }
@@ -955,5 +895,5 @@ int craft_pg_conninfo_build(char *out, size_t out_len, const char *host, const c
 		return CRAFT_ETOOBIG;
 	}
 	out[w.len] = '\0';
-	return 0;
+	return CRAFT_OK;
 }

@@ -78,7 +78,10 @@ int craft_pg_conn_exec(craft_pg_conn *conn, craft_arena *arena, const craft_span
 		       PGresult **out);
 
 /* Run a fixed SQL command without parameters and discard its result: for
- * BEGIN / COMMIT / ROLLBACK and the like, never for SQL built from input. */
+ * BEGIN / COMMIT / ROLLBACK and the like, never for SQL built from input.
+ * Every write of the services is one statement today, so only the tests of
+ * the pool's transaction handling (rollback on release, no retry inside a
+ * transaction) call it; it is the way a multi-statement write would. */
 int craft_pg_conn_exec_sql(craft_pg_conn *conn, const craft_span *parent, const char *sql);
 
 /* Give a connection back. A broken one is closed (reopened on a later

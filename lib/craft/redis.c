@@ -2,7 +2,9 @@
 #include "redis.h"
 
 #include "common.h"
+#include "clock.h"
 #include "log.h"
+#include "slots.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -38,7 +40,8 @@ struct script {
 
 struct conn {
 	redisContext *ctx; /* NULL until opened, and after a failure closed it */
-	bool in_use;       /* guarded by pool->mu */
+	struct craft_redis_pool *pool;
+	unsigned index; /* of its slot */
 	bool opened_before;
 };
 
@@ -55,13 +58,10 @@ struct craft_redis_pool {
 	craft_tracer *tracer;
 	craft_circuit circuit;
 
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	unsigned in_use;
-	unsigned long acquire_timeouts;
+	struct craft_slots slots; /* which connection is lent to whom; its mu guards run_id */
 	atomic_ulong commands, failures, timeouts, reconnects;
 	bool watch_restarts;       /* read run_id on each new connection */
-	char run_id[48];           /* the server instance last seen (guarded by mu) */
+	char run_id[48];           /* the server instance last seen (guarded by slots.mu) */
 	atomic_ulong server_epoch; /* bumped when the server's run_id changes */
 };
 
@@ -137,16 +137,11 @@ unsigned long craft_redis_server_epoch(craft_redis_pool *pool)
 
 void craft_redis_sha1_hex(const char *lua, size_t len, char out[CRAFT_REDIS_SHA1_HEX])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
 	if (!EVP_Digest(lua, len, md, &md_len, EVP_sha1(), NULL) || md_len != 20)
 		craft_oom(len); /* only fails when OpenSSL cannot allocate */
-	for (unsigned i = 0; i < 20; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0x0f];
-	}
-	out[40] = '\0';
+	craft_hex_encode(md, 20, out);
 }
 
 /* ---- spans ---- */
@@ -196,17 +191,7 @@ static int scripts_copy(craft_redis_pool *pool, const struct craft_redis_script 
 		craft_redis_sha1_hex(d->lua, d->len, d->sha);
 		pool->nscripts++;
 	}
-	return 0;
-}
-
-static void sync_init(craft_redis_pool *pool)
-{
-	pthread_condattr_t attr;
-	if (pthread_mutex_init(&pool->mu, NULL) || pthread_condattr_init(&attr) ||
-	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
-	    pthread_cond_init(&pool->cv, &attr))
-		craft_oom(sizeof(pool->cv));
-	pthread_condattr_destroy(&attr);
+	return CRAFT_OK;
 }
 
 static unsigned or_default(unsigned value, unsigned fallback)
@@ -223,26 +208,30 @@ int craft_redis_pool_new(const struct craft_redis_options *opts,
 	    (nscripts && !scripts))
 		return CRAFT_EINVAL;
 	craft_redis_pool *pool = craft_xcalloc(1, sizeof(*pool));
-	sync_init(pool);
+	pool->acquire_timeout_ms = or_default(opts->acquire_timeout_ms, DEFAULT_ACQUIRE_MS);
+	craft_slots_init(&pool->slots, opts->size, pool->acquire_timeout_ms);
 	craft_circuit_init(&pool->circuit, or_default(opts->failure_threshold, DEFAULT_THRESHOLD),
 			   or_default(opts->cooldown_ms, DEFAULT_COOLDOWN_MS));
 	pool->host = craft_xstrdup(opts->host && *opts->host ? opts->host : DEFAULT_HOST);
 	pool->password = opts->password && *opts->password ? craft_xstrdup(opts->password) : NULL;
 	pool->port = or_default(opts->port, DEFAULT_PORT);
 	pool->size = opts->size;
-	pool->acquire_timeout_ms = or_default(opts->acquire_timeout_ms, DEFAULT_ACQUIRE_MS);
 	pool->connect_tv = ms_to_tv(or_default(opts->connect_timeout_ms, DEFAULT_CONNECT_MS));
 	pool->command_tv = ms_to_tv(or_default(opts->command_timeout_ms, DEFAULT_COMMAND_MS));
 	pool->tracer = opts->tracer;
 	pool->watch_restarts = opts->watch_restarts;
 	pool->conns = craft_xcalloc(pool->size, sizeof(*pool->conns));
+	for (unsigned i = 0; i < pool->size; i++) {
+		pool->conns[i].pool = pool;
+		pool->conns[i].index = i;
+	}
 	int result = scripts_copy(pool, scripts, nscripts);
 	if (result) {
 		craft_redis_pool_free(pool);
 		return result;
 	}
 	*out = pool;
-	return 0;
+	return CRAFT_OK;
 }
 
 static void conn_close(struct conn *c)
@@ -250,6 +239,7 @@ static void conn_close(struct conn *c)
 	if (c->ctx)
 		redisFree(c->ctx);
 	c->ctx = NULL;
+	craft_slots_set_open(&c->pool->slots, c->index, false);
 }
 
 void craft_redis_pool_free(craft_redis_pool *pool)
@@ -270,69 +260,21 @@ void craft_redis_pool_free(craft_redis_pool *pool)
 		free(pool->password);
 	}
 	craft_circuit_cleanup(&pool->circuit);
-	pthread_cond_destroy(&pool->cv);
-	pthread_mutex_destroy(&pool->mu);
+	craft_slots_cleanup(&pool->slots);
 	free(pool);
 }
 
 /* ---- slots ---- */
 
-static struct conn *free_slot(craft_redis_pool *pool)
-{
-	struct conn *any = NULL;
-	for (unsigned i = 0; i < pool->size; i++) {
-		struct conn *c = &pool->conns[i];
-		if (c->in_use)
-			continue;
-		if (c->ctx)
-			return c;
-		if (!any)
-			any = c;
-	}
-	return any;
-}
-
-static struct timespec deadline_after(unsigned ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000u;
-	ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 static struct conn *take_slot(craft_redis_pool *pool)
 {
-	struct timespec deadline = deadline_after(pool->acquire_timeout_ms);
-	pthread_mutex_lock(&pool->mu);
-	struct conn *c;
-	while (!(c = free_slot(pool))) {
-		if (pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline) == ETIMEDOUT) {
-			c = free_slot(pool);
-			break;
-		}
-	}
-	if (c) {
-		c->in_use = true;
-		pool->in_use++;
-	} else {
-		pool->acquire_timeouts++;
-	}
-	pthread_mutex_unlock(&pool->mu);
-	return c;
+	unsigned i = 0;
+	return craft_slots_take(&pool->slots, &i) == CRAFT_OK ? &pool->conns[i] : NULL;
 }
 
 static void give_slot(craft_redis_pool *pool, struct conn *c)
 {
-	pthread_mutex_lock(&pool->mu);
-	c->in_use = false;
-	pool->in_use--;
-	pthread_cond_signal(&pool->cv);
-	pthread_mutex_unlock(&pool->mu);
+	craft_slots_give(&pool->slots, c->index);
 }
 
 /* ---- connections ---- */
@@ -368,12 +310,12 @@ static void note_server(craft_redis_pool *pool, redisContext *ctx)
 		id += 7;
 		size_t n = strcspn(id, "\r\n");
 		if (n > 0 && n < sizeof(pool->run_id)) {
-			pthread_mutex_lock(&pool->mu);
+			pthread_mutex_lock(&pool->slots.mu);
 			bool changed = pool->run_id[0] && (strlen(pool->run_id) != n ||
 							   memcmp(pool->run_id, id, n) != 0);
 			memcpy(pool->run_id, id, n);
 			pool->run_id[n] = '\0';
-			pthread_mutex_unlock(&pool->mu);
+			pthread_mutex_unlock(&pool->slots.mu);
 			if (changed)
 				count(&pool->server_epoch);
 		}
@@ -424,10 +366,11 @@ static int conn_open(struct call *call, const craft_span *span)
 	if (pool->watch_restarts)
 		note_server(pool, ctx);
 	c->ctx = ctx;
+	craft_slots_set_open(&pool->slots, c->index, true);
 	if (c->opened_before)
 		count(&pool->reconnects);
 	c->opened_before = true;
-	return 0;
+	return CRAFT_OK;
 }
 
 /* No reply: classify the failure and close the connection, whose state is
@@ -458,7 +401,7 @@ static int link_failure(struct call *call, const craft_span *span, const char *v
 static int call_begin(craft_redis_pool *pool, const craft_span *parent, struct call *call)
 {
 	*call = (struct call){.pool = pool};
-	call->verdict = craft_circuit_allow(&pool->circuit, craft_circuit_now_ms());
+	call->verdict = craft_circuit_allow(&pool->circuit, craft_clock_ms());
 	if (call->verdict == CRAFT_CIRCUIT_REJECT)
 		return CRAFT_EUNAVAIL;
 	call->conn = take_slot(pool);
@@ -468,7 +411,7 @@ static int call_begin(craft_redis_pool *pool, const craft_span *parent, struct c
 			  "acquire_timeout_ms", (int)pool->acquire_timeout_ms);
 		return CRAFT_EUNAVAIL;
 	}
-	return 0;
+	return CRAFT_OK;
 }
 
 /* Send one command on the call's connection (opening it if needed), in its
@@ -483,7 +426,7 @@ static int call_exec(struct call *call, const craft_span *parent, int argc, cons
 	const craft_span *ctx = span ? span : parent;
 	char code[CODE_MAX] = "";
 	int result = conn_alive(call->conn) ? 0 : conn_open(call, ctx);
-	if (result == 0) {
+	if (result == CRAFT_OK) {
 		count(&call->pool->commands);
 		errno = 0;
 		redisReply *r = redisCommandArgv(call->conn->ctx, argc, argv, argvlen);
@@ -513,7 +456,7 @@ static void call_end(struct call *call, const craft_span *parent)
 	give_slot(pool, call->conn);
 	enum craft_circuit_change change = CRAFT_CIRCUIT_SAME;
 	if (call->failed)
-		change = craft_circuit_failure(&pool->circuit, craft_circuit_now_ms());
+		change = craft_circuit_failure(&pool->circuit, craft_clock_ms());
 	else if (call->reached)
 		change = craft_circuit_success(&pool->circuit);
 	else
@@ -535,7 +478,7 @@ static void call_end(struct call *call, const craft_span *parent)
 /* Hand the reply to the arena (success and error replies) or free it. */
 static void deliver(craft_arena *arena, redisReply **out, redisReply *reply, int result)
 {
-	if (out && reply && (result == 0 || result == CRAFT_EIO)) {
+	if (out && reply && (result == CRAFT_OK || result == CRAFT_EIO)) {
 		craft_arena_cleanup_add(arena, freeReplyObject, reply);
 		*out = reply;
 	} else if (reply) {
@@ -655,8 +598,8 @@ int craft_redis_ping(craft_redis_pool *pool, const craft_span *parent)
 	redisReply *reply = NULL;
 	const char *argv[] = {"PING"};
 	int result = craft_redis_command(pool, arena, parent, &reply, 1, argv, NULL);
-	if (result == 0 && !(reply->type == REDIS_REPLY_STATUS && reply->len == 4 &&
-			     memcmp(reply->str, "PONG", 4) == 0))
+	if (result == CRAFT_OK && !(reply->type == REDIS_REPLY_STATUS && reply->len == 4 &&
+				    memcmp(reply->str, "PONG", 4) == 0))
 		result = CRAFT_EIO;
 	craft_arena_free(arena);
 	return result;
@@ -666,11 +609,11 @@ void craft_redis_pool_stats(craft_redis_pool *pool, struct craft_redis_stats *ou
 {
 	struct craft_circuit_stats cs;
 	craft_circuit_stats(&pool->circuit, &cs);
-	pthread_mutex_lock(&pool->mu);
-	out->size = pool->size;
-	out->in_use = pool->in_use;
-	out->acquire_timeouts = pool->acquire_timeouts;
-	pthread_mutex_unlock(&pool->mu);
+	struct craft_slots_stats st;
+	craft_slots_stats(&pool->slots, &st);
+	out->size = st.size;
+	out->in_use = st.in_use;
+	out->acquire_timeouts = st.acquire_timeouts;
 	out->circuit = cs.state;
 	out->consecutive_failures = cs.failures;
 	out->rejected = cs.rejected;

@@ -10,15 +10,13 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "clock.h" /* craft_cond_init_monotonic() */
+
 struct craft_stop {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* on CLOCK_MONOTONIC */
 	bool requested;
 };
-
-/* Initialise a condition variable whose timed waits run on CLOCK_MONOTONIC
- * (deadlines from clock_gettime(CLOCK_MONOTONIC)). */
-void craft_cond_init_monotonic(pthread_cond_t *cond);
 
 /* Prepare a stop the caller owns; free with craft_stop_cleanup(). */
 void craft_stop_init(struct craft_stop *stop);
@@ -26,9 +24,6 @@ void craft_stop_cleanup(struct craft_stop *stop);
 
 /* Ask every waiter to stop; later waits return at once. Any thread. */
 void craft_stop_request(struct craft_stop *stop);
-
-/* True once a stop was requested. */
-bool craft_stop_requested(struct craft_stop *stop);
 
 /* Sleep up to `ms` milliseconds. Returns true when a stop was requested
  * (before or during the wait), false when the time ran out. */

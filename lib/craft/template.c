@@ -1,6 +1,7 @@
 #include "template.h"
 
 #include "common.h"
+#include "file.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -85,10 +86,8 @@ int craft_html_escape(craft_buf *out, const char *s, size_t len)
 	}
 	rc = craft_buf_append(out, s + run, len - run);
 out:
-	if (rc && out->data) {
-		out->len = start_len;
-		out->data[start_len] = '\0';
-	}
+	if (rc)
+		craft_buf_truncate(out, start_len);
 	return rc;
 }
 
@@ -487,10 +486,8 @@ int craft_template_render(const craft_template *t, const craft_template_set *par
 	struct frame top = {.value = data, .up = NULL};
 	struct render r = {.set = partials, .out = out, .depth = 0};
 	int rc = render_nodes(t, 0, t->count, &top, &r);
-	if (rc && out->data) {
-		out->len = start_len;
-		out->data[start_len] = '\0';
-	}
+	if (rc)
+		craft_buf_truncate(out, start_len);
 	return rc;
 }
 
@@ -645,39 +642,6 @@ static void loaded_free(struct loaded *l)
 }
 
 /* Read a whole regular file of at most CRAFT_TEMPLATE_MAX_SIZE bytes. */
-static int read_file(int dir_fd, const char *file, char **text, size_t *len)
-{
-	int fd = openat(dir_fd, file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return CRAFT_EIO;
-	int rc = CRAFT_OK;
-	char *data = craft_xmalloc(CRAFT_TEMPLATE_MAX_SIZE + 1);
-	size_t n = 0;
-	while (n <= CRAFT_TEMPLATE_MAX_SIZE) {
-		ssize_t got = read(fd, data + n, CRAFT_TEMPLATE_MAX_SIZE + 1 - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			rc = CRAFT_EIO;
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	if (n > CRAFT_TEMPLATE_MAX_SIZE) {
-		rc = CRAFT_ETOOBIG;
-		goto out;
-	}
-	*text = craft_xrealloc(data, n + 1);
-	*len = n;
-	data = NULL;
-out:
-	free(data);
-	close(fd);
-	return rc;
-}
-
 /* NULL for names that are not "<something>.html" or that start with a dot. */
 static char *template_name_of(const char *file)
 {
@@ -708,7 +672,7 @@ static int load_entry(DIR *d, const char *dir, const char *file, struct loaded *
 	}
 	char *text = NULL;
 	size_t len = 0;
-	int rc = read_file(dirfd(d), file, &text, &len);
+	int rc = craft_file_read(dirfd(d), file, CRAFT_TEMPLATE_MAX_SIZE, &text, &len);
 	if (rc) {
 		free(name);
 		return set_error(err, err_len, rc, "%s/%s: %s", dir, file,

@@ -60,7 +60,7 @@ int craft_template_parse(const char *name, const char *text, size_t len, craft_t
 /* Free a template; NULL does nothing. */
 void craft_template_free(craft_template *t);
 
-/* The name given at parse time. */
+/* The name given at parse time (for tests and error messages of callers). */
 const char *craft_template_name(const craft_template *t);
 
 /* Render `t` with `data` (any JSON value, usually an object; NULL means no data) as

@@ -76,16 +76,6 @@ static bool hex_decode(const char *s, size_t n, uint8_t *out)
 	return true;
 }
 
-static void hex_encode(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 0x0f];
-	}
-	out[2 * n] = '\0';
-}
-
 static bool all_zero(const uint8_t *bytes, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -97,12 +87,12 @@ static bool all_zero(const uint8_t *bytes, size_t n)
 
 void craft_trace_id_hex(const uint8_t id[16], char out[CRAFT_TRACE_ID_HEX])
 {
-	hex_encode(id, 16, out);
+	craft_hex_encode(id, 16, out);
 }
 
 void craft_span_id_hex(const uint8_t id[8], char out[CRAFT_SPAN_ID_HEX])
 {
-	hex_encode(id, 8, out);
+	craft_hex_encode(id, 8, out);
 }
 
 /* ---- traceparent -------------------------------------------------------- */
@@ -137,11 +127,11 @@ int craft_traceparent_parse(const char *value, size_t len, craft_trace_ctx *out)
 void craft_traceparent_format(const craft_trace_ctx *ctx, char out[CRAFT_TRACEPARENT_LEN + 1])
 {
 	memcpy(out, "00-", 3);
-	hex_encode(ctx->trace_id, 16, out + 3);
+	craft_hex_encode(ctx->trace_id, 16, out + 3);
 	out[35] = '-';
-	hex_encode(ctx->span_id, 8, out + 36);
+	craft_hex_encode(ctx->span_id, 8, out + 36);
 	out[52] = '-';
-	hex_encode(&ctx->flags, 1, out + 53);
+	craft_hex_encode(&ctx->flags, 1, out + 53);
 }
 
 /* ---- tracestate --------------------------------------------------------- */

@@ -123,6 +123,8 @@ craft_span *craft_span_start(craft_tracer *tracer, const craft_span *parent,
  * longer texts are cut to CRAFT_SPAN_TEXT_MAX bytes on a UTF-8 boundary. */
 void craft_span_set_str(craft_span *span, const char *key, const char *value);
 void craft_span_set_int(craft_span *span, const char *key, int64_t value);
+/* No service sets a boolean attribute yet; OTLP has the type, and the tests
+ * of the encoder use it. */
 void craft_span_set_bool(craft_span *span, const char *key, bool value);
 
 /* Rename (e.g. once the route is known: "GET /api/products/{id}"). */
@@ -155,7 +157,7 @@ uint64_t craft_span_start_ns(const craft_span *span);        /* unix epoch ns */
 uint64_t craft_span_end_ns(const craft_span *span);
 size_t craft_span_attr_count(const craft_span *span);
 const struct craft_span_attr *craft_span_attr_at(const craft_span *span, size_t index);
-const char *craft_span_error(const craft_span *span); /* NULL when OK */
-const craft_tracer *craft_span_tracer(const craft_span *span);
+const char *craft_span_error(const craft_span *span);          /* NULL when OK */
+const craft_tracer *craft_span_tracer(const craft_span *span); /* for tests */
 
 #endif

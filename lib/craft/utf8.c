@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t craft_utf8_seq_len(const unsigned char *s, size_t n)
+/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when the byte
+ * there does not start one (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). */
+static size_t seq_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	if (c < 0x80)
@@ -41,7 +44,7 @@ bool craft_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
-		size_t len = craft_utf8_seq_len(p + i, n - i);
+		size_t len = seq_len(p + i, n - i);
 		if (!len)
 			return false;
 		i += len;
@@ -57,7 +60,7 @@ static void rewrite(const char *s, size_t n, char *out, bool escape)
 	const unsigned char *p = (const unsigned char *)s;
 	char *o = out;
 	for (size_t i = 0; i < n;) {
-		size_t len = craft_utf8_seq_len(p + i, n - i);
+		size_t len = seq_len(p + i, n - i);
 		if (len) {
 			memcpy(o, p + i, len);
 			o += len;

@@ -14,11 +14,6 @@
 
 #include "arena.h"
 
-/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when the byte
- * there does not start one (RFC 3629: no overlong forms, no surrogates,
- * nothing above U+10FFFF). */
-size_t craft_utf8_seq_len(const unsigned char *s, size_t n);
-
 /* True when the n bytes of s are valid UTF-8 (a NUL byte counts as valid). */
 bool craft_utf8_valid(const char *s, size_t n);
 

@@ -74,8 +74,7 @@ const char *auth_limiter_account(craft_arena *arena, long long user_id, const ch
 	unsigned char d[SHA256_DIGEST_LENGTH];
 	SHA256((const unsigned char *)lower, n, d);
 	char hex[33];
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	craft_hex_encode(d, 16, hex);
 	return craft_arena_sprintf(arena, "name:%s", hex);
 }
 

@@ -1,6 +1,7 @@
 /* revalidate.c - shared, revalidated backend answers (see revalidate.h). */
 #include "revalidate.h"
 
+#include "craft/clock.h"
 #include "craft/common.h"
 #include "craft/log.h"
 
@@ -59,19 +60,12 @@ void reval_cleanup(struct reval_resource *r)
 	pthread_mutex_destroy(&r->mu);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* May another round go on the wire now? (r->mu held) */
 static bool may_send(const struct reval_resource *r)
 {
 	if (r->inflight < REVAL_MAX_INFLIGHT)
 		return true;
-	return r->inflight < REVAL_HARD_MAX && now_ms() - r->last_send_ms >= REVAL_STALL_MS;
+	return r->inflight < REVAL_HARD_MAX && craft_clock_ms() - r->last_send_ms >= REVAL_STALL_MS;
 }
 
 /* ---- answers ---- */
@@ -167,7 +161,7 @@ static bool round_send(struct reval_round *rd)
 	}
 	atomic_fetch_add_explicit(&r->sent, 1, memory_order_relaxed);
 	r->inflight++;
-	r->last_send_ms = now_ms();
+	r->last_send_ms = craft_clock_ms();
 	if (craft_httpc_submit(r->http, rd->arena, rd->parent, &rd->req, &rd->resp, 1, round_done,
 			       rd) == CRAFT_OK)
 		return true;
@@ -252,13 +246,7 @@ static void *ticker_main(void *arg)
 	struct reval_ticker *t = arg;
 	pthread_mutex_lock(&t->mu);
 	while (!t->stopping) {
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += (long)t->every_ms * 1000000L;
-		while (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = craft_deadline_ms(t->every_ms);
 		pthread_cond_timedwait(&t->cv, &t->mu, &until);
 		if (t->stopping)
 			break;
@@ -278,12 +266,8 @@ int reval_ticker_start(struct reval_ticker *t, struct reval_resource **resources
 	t->resources = resources;
 	t->count = count;
 	t->every_ms = every_ms;
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_mutex_init(&t->mu, NULL);
-	pthread_cond_init(&t->cv, &attr);
-	pthread_condattr_destroy(&attr);
+	craft_cond_init_monotonic(&t->cv);
 	if (pthread_create(&t->thread, NULL, ticker_main, t) != 0)
 		return CRAFT_EIO;
 	t->started = true;

@@ -1,10 +1,12 @@
 #include "static.h"
 
 #include "craft/common.h"
+#include "craft/file.h"
 #include "craft/log.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,19 +78,19 @@ static void compress_file(struct static_file *f)
 	f->gz_len = n;
 }
 
+/* The file's `size` bytes (its size when listed): a file that changed size
+ * since is an error. */
 static int read_file(const char *path, size_t size, unsigned char **out)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
+	char *data = NULL;
+	size_t len = 0;
+	if (craft_file_read(AT_FDCWD, path, size, &data, &len) != CRAFT_OK)
 		return CRAFT_EIO;
-	unsigned char *data = craft_xmalloc(size ? size : 1);
-	size_t got = fread(data, 1, size, fp);
-	fclose(fp);
-	if (got != size) {
+	if (len != size) {
 		free(data);
 		return CRAFT_EIO;
 	}
-	*out = data;
+	*out = (unsigned char *)data;
 	return CRAFT_OK;
 }
 
@@ -124,8 +126,8 @@ static int add_file(struct loader *l, const char *full, const char *rel, size_t 
 	SHA256(f->data, f->len, d);
 	char *e = f->etag;
 	*e++ = '"';
-	for (int i = 0; i < 16; i++, e += 2)
-		snprintf(e, 3, "%02x", d[i]);
+	craft_hex_encode(d, 16, e);
+	e += 32;
 	*e++ = '"';
 	*e = '\0';
 	int t = type_index(rel);

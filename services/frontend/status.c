@@ -1,6 +1,7 @@
 /* status.c - the prober behind the status dashboard (see status.h). */
 #include "status.h"
 
+#include "craft/clock.h"
 #include "craft/common.h"
 #include "craft/log.h"
 
@@ -58,14 +59,7 @@ static void *prober(void *arg)
 	while (!b->stopping) {
 		pthread_mutex_unlock(&b->mu);
 		probe(b);
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += b->interval_ms / 1000;
-		until.tv_nsec += (long)(b->interval_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = craft_deadline_ms(b->interval_ms);
 		pthread_mutex_lock(&b->mu);
 		while (!b->stopping && pthread_cond_timedwait(&b->cv, &b->mu, &until) != ETIMEDOUT)
 			;
@@ -83,12 +77,8 @@ int status_start(struct status_board *b, craft_httpc *http, const char *const ba
 	b->timeout_ms = timeout_ms;
 	for (int i = 0; i < STATUS_COUNT; i++)
 		b->base[i] = craft_xstrdup(base[i]);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_mutex_init(&b->mu, NULL);
-	pthread_cond_init(&b->cv, &attr);
-	pthread_condattr_destroy(&attr);
+	craft_cond_init_monotonic(&b->cv);
 	if (pthread_create(&b->thread, NULL, prober, b) != 0)
 		return CRAFT_EIO;
 	b->started = true;

@@ -1,5 +1,6 @@
 #include "cache.h"
 
+#include "craft/clock.h"
 #include "craft/common.h"
 #include "craft/log.h"
 
@@ -79,9 +80,7 @@ struct product_list_flight {
 
 uint64_t product_cache_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return craft_clock_ns();
 }
 
 json_t *product_json(const struct product *p)
@@ -498,16 +497,9 @@ static void *repairer(void *arg)
 		else if (res == PASS_REDIS_DOWN)
 			distrust(c);
 		bool ok = res == PASS_OK;
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
 		/* Retry soon while Redis is away, gently while PostgreSQL is. */
 		long ms = ok ? (long)c->repair_interval_ms : res == PASS_PG_DOWN ? 2000 : 250;
-		until.tv_sec += ms / 1000;
-		until.tv_nsec += (ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = craft_deadline_ms((uint64_t)ms);
 		pthread_mutex_lock(&c->lock);
 		if (!c->stopping)
 			pthread_cond_timedwait(&c->wake, &c->lock, &until);
@@ -529,15 +521,14 @@ int product_cache_start(struct product_cache *c, craft_redis_pool *redis, craft_
 	unsigned char seed[8];
 	if (RAND_bytes(seed, sizeof(seed)) != 1)
 		return CRAFT_EIO;
-	for (size_t i = 0; i < sizeof(seed); i++)
-		snprintf(c->token_prefix + 2 * i, 3, "%02x", seed[i]);
+	craft_hex_encode(seed, sizeof(seed), c->token_prefix);
 	c->flight = calloc(1, sizeof(*c->flight));
 	if (!c->flight)
 		craft_oom(sizeof(*c->flight));
 	pthread_mutex_init(&c->flight->lock, NULL);
 	pthread_cond_init(&c->flight->done, NULL);
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->wake, NULL);
+	craft_cond_init_monotonic(&c->wake);
 	c->stopping = false;
 	return pthread_create(&c->thread, NULL, repairer, c) == 0 ? CRAFT_OK : CRAFT_EIO;
 }

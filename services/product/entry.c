@@ -77,16 +77,11 @@ void product_etag_list(char out[PRODUCT_ETAG_MAX], const struct product *items, 
 	unsigned mdlen = 0;
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-	out[o++] = '"';
-	out[o++] = 'l';
-	for (size_t i = 0; i < 16; i++) {
-		out[o++] = hex[md[i] >> 4];
-		out[o++] = hex[md[i] & 15];
-	}
-	out[o++] = '"';
-	out[o] = '\0';
+	out[0] = '"';
+	out[1] = 'l';
+	craft_hex_encode(md, 16, out + 2);
+	out[34] = '"';
+	out[35] = '\0';
 }
 
 void product_token_format(char out[PRODUCT_TOKEN_MAX], const char *prefix, unsigned long long seq)

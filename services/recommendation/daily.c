@@ -1,5 +1,6 @@
 #include "daily.h"
 
+#include "craft/clock.h"
 #include "craft/common.h"
 #include "craft/log.h"
 
@@ -142,9 +143,7 @@ static struct reco_daily_answer *read_answer(struct reco_daily *d, const craft_s
 
 static uint64_t monotonic_us(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return craft_clock_ns() / 1000u;
 }
 
 /* Sleep until `interval_us` after the previous read started, so requests

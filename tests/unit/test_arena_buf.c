@@ -91,6 +91,12 @@ static void test_buf_bound(void **state)
 	assert_string_equal(b.data, "n=007");
 	assert_int_equal(craft_buf_printf(&b, "%s", "123456"), CRAFT_ETOOBIG);
 	assert_string_equal(b.data, "n=007");
+	craft_buf_truncate(&b, 2);
+	assert_int_equal(b.len, 2);
+	assert_string_equal(b.data, "n=");
+	craft_buf_truncate(&b, 9); /* past the end: nothing changes */
+	assert_string_equal(b.data, "n=");
+	assert_int_equal(craft_buf_append_str(&b, "007"), CRAFT_OK);
 	size_t len = 0;
 	char *s = craft_buf_steal(&b, &len);
 	assert_string_equal(s, "n=007");
