@@ -76,8 +76,9 @@ typedef void (*craft_metrics_collect)(void *ctx, double *values);
 
 /* Register `n` figures read together by one call of collect(ctx) at each
  * scrape: how a module (a pool, a client, the exporter) reports what one
- * snapshot of its statistics holds. `descs` and `ctx` are not owned and must
- * outlive the registry. The names are checked as by craft_metrics_add_gauge();
+ * snapshot of its statistics holds. Names and help texts are copied; `ctx` is
+ * not owned and must outlive the registry. The names are checked as by
+ * craft_metrics_add_gauge();
  * on any failure nothing is registered. Returns the same results. */
 int craft_metrics_add_collector(craft_metrics *m, const struct craft_metric_desc *descs, size_t n,
 				craft_metrics_collect collect, void *ctx);

@@ -245,25 +245,13 @@ static int check_admin_settings(const struct auth_config *c, char *err, size_t e
 	return CRAFT_EINVAL;
 }
 
-static double queue_pending(void *ctx)
+static void collect_queue(void *ctx, double *v)
 {
 	struct craft_workq_stats st;
 	craft_workq_stats(ctx, &st);
-	return st.queued + st.running;
-}
-
-static double queue_rejected(void *ctx)
-{
-	struct craft_workq_stats st;
-	craft_workq_stats(ctx, &st);
-	return (double)st.rejected;
-}
-
-static double queue_completed(void *ctx)
-{
-	struct craft_workq_stats st;
-	craft_workq_stats(ctx, &st);
-	return (double)st.completed;
+	v[0] = st.queued + st.running;
+	v[1] = (double)st.rejected;
+	v[2] = (double)st.completed;
 }
 
 /* Start one bcrypt queue and publish <prefix>_pending, <prefix>_rejected_total
@@ -274,16 +262,20 @@ static int start_queue(struct auth_app *app, unsigned workers, unsigned max_queu
 	int rc = craft_workq_new(workers, max_queue, out);
 	if (rc)
 		return rc;
-	char name[96], help[160];
-	snprintf(name, sizeof(name), "%s_pending", prefix);
-	snprintf(help, sizeof(help), "%s queued or running", what);
-	craft_metrics_add_gauge(app->svc.metrics, name, help, queue_pending, *out);
-	snprintf(name, sizeof(name), "%s_rejected_total", prefix);
-	snprintf(help, sizeof(help), "%s refused because the queue was full", what);
-	craft_metrics_add_counter(app->svc.metrics, name, help, queue_rejected, *out);
-	snprintf(name, sizeof(name), "%s_completed_total", prefix);
-	snprintf(help, sizeof(help), "%s done", what);
-	craft_metrics_add_counter(app->svc.metrics, name, help, queue_completed, *out);
+	char name[3][96], help[3][160];
+	snprintf(name[0], sizeof(name[0]), "%s_pending", prefix);
+	snprintf(help[0], sizeof(help[0]), "%s queued or running", what);
+	snprintf(name[1], sizeof(name[1]), "%s_rejected_total", prefix);
+	snprintf(help[1], sizeof(help[1]), "%s refused because the queue was full", what);
+	snprintf(name[2], sizeof(name[2]), "%s_completed_total", prefix);
+	snprintf(help[2], sizeof(help[2]), "%s done", what);
+	const struct craft_metric_desc descs[] = {
+	    {name[0], help[0], CRAFT_METRIC_GAUGE},
+	    {name[1], help[1], CRAFT_METRIC_COUNTER},
+	    {name[2], help[2], CRAFT_METRIC_COUNTER},
+	};
+	craft_metrics_add_collector(app->svc.metrics, descs, CRAFT_ARRAY_LEN(descs), collect_queue,
+				    *out);
 	return CRAFT_OK;
 }
 

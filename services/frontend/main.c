@@ -112,44 +112,47 @@ static void base_url(char *out, size_t len, const char *url)
 	snprintf(out, len, "%.*s", (int)n, url);
 }
 
-#define RESOURCE_COUNTER(fn, field)                                                                \
-	static double fn(void *ctx)                                                                \
-	{                                                                                          \
-		return (double)atomic_load(&((struct reval_resource *)ctx)->field);                \
-	}
-RESOURCE_COUNTER(reval_sent, sent)
-RESOURCE_COUNTER(reval_not_modified, not_modified)
-RESOURCE_COUNTER(reval_fetched, fetched)
-RESOURCE_COUNTER(reval_failed, failed)
-
-static double pages_hits(void *ctx)
+static void collect_resource(void *ctx, double *v)
 {
-	return (double)atomic_load(&((struct render_cache *)ctx)->hits);
-}
-
-static double pages_misses(void *ctx)
-{
-	return (double)atomic_load(&((struct render_cache *)ctx)->misses);
+	struct reval_resource *r = ctx;
+	v[0] = (double)atomic_load(&r->sent);
+	v[1] = (double)atomic_load(&r->not_modified);
+	v[2] = (double)atomic_load(&r->fetched);
+	v[3] = (double)atomic_load(&r->failed);
 }
 
 static void add_resource_metrics(craft_metrics *m, const char *name, struct reval_resource *r)
 {
-	static const struct {
-		const char *suffix, *help;
-		craft_metric_read read;
-	} rows[] = {
+	static const struct craft_metric_desc rows[] = {
 	    {"revalidations_total", "Conditional requests sent (one per round of page views)",
-	     reval_sent},
+	     CRAFT_METRIC_COUNTER},
 	    {"not_modified_total", "Rounds answered 304: the kept answer was still current",
-	     reval_not_modified},
-	    {"fetched_total", "Rounds answered with a new body (parsed once)", reval_fetched},
-	    {"failures_total", "Rounds that failed (unreachable or 5xx)", reval_failed},
+	     CRAFT_METRIC_COUNTER},
+	    {"fetched_total", "Rounds answered with a new body (parsed once)",
+	     CRAFT_METRIC_COUNTER},
+	    {"failures_total", "Rounds that failed (unreachable or 5xx)", CRAFT_METRIC_COUNTER},
 	};
+	char names[CRAFT_ARRAY_LEN(rows)][128];
+	struct craft_metric_desc descs[CRAFT_ARRAY_LEN(rows)];
 	for (size_t i = 0; i < CRAFT_ARRAY_LEN(rows); i++) {
-		char metric[128];
-		snprintf(metric, sizeof(metric), "craft_frontend_%s_%s", name, rows[i].suffix);
-		craft_metrics_add_counter(m, metric, rows[i].help, rows[i].read, r);
+		snprintf(names[i], sizeof(names[i]), "craft_frontend_%s_%s", name, rows[i].name);
+		descs[i] = rows[i];
+		descs[i].name = names[i];
 	}
+	craft_metrics_add_collector(m, descs, CRAFT_ARRAY_LEN(descs), collect_resource, r);
+}
+
+static const struct craft_metric_desc page_metrics[] = {
+    {"craft_frontend_page_cache_hits_total", "Anonymous pages served already rendered",
+     CRAFT_METRIC_COUNTER},
+    {"craft_frontend_page_cache_misses_total", "Anonymous pages rendered", CRAFT_METRIC_COUNTER},
+};
+
+static void collect_pages(void *ctx, double *v)
+{
+	struct render_cache *c = ctx;
+	v[0] = (double)atomic_load(&c->hits);
+	v[1] = (double)atomic_load(&c->misses);
 }
 
 static void add_metrics(struct frontend_app *app)
@@ -157,11 +160,8 @@ static void add_metrics(struct frontend_app *app)
 	craft_metrics *m = app->svc.metrics;
 	add_resource_metrics(m, "catalogue", &app->catalogue);
 	add_resource_metrics(m, "daily", &app->daily);
-	craft_metrics_add_counter(m, "craft_frontend_page_cache_hits_total",
-				  "Anonymous pages served already rendered", pages_hits,
-				  &app->pages);
-	craft_metrics_add_counter(m, "craft_frontend_page_cache_misses_total",
-				  "Anonymous pages rendered", pages_misses, &app->pages);
+	craft_metrics_add_collector(m, page_metrics, CRAFT_ARRAY_LEN(page_metrics), collect_pages,
+				    &app->pages);
 }
 
 /* A page that could not reach a backend marks it down on the dashboard. */

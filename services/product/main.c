@@ -43,54 +43,46 @@ static const struct craft_config_field product_fields[] = {
      .help = "requests waiting for those threads before 503"},
 };
 
-#define CACHE_COUNTER(fn, member)                                                                  \
-	static double fn(void *ctx)                                                                \
-	{                                                                                          \
-		return (double)atomic_load(&((struct product_cache *)ctx)->member);                \
-	}
-CACHE_COUNTER(cache_hits, hits)
-CACHE_COUNTER(cache_misses, misses)
-CACHE_COUNTER(cache_bypassed, bypassed)
-CACHE_COUNTER(cache_write_failures, write_failures)
-CACHE_COUNTER(cache_repaired, repaired)
-CACHE_COUNTER(list_hits, list_hits)
-CACHE_COUNTER(list_misses, list_misses)
-CACHE_COUNTER(list_fills, list_fills)
-CACHE_COUNTER(list_shared, list_shared)
+static const struct craft_metric_desc cache_metrics[] = {
+    {"craft_product_cache_hits_total", "Products served from Redis", CRAFT_METRIC_COUNTER},
+    {"craft_product_cache_misses_total", "Product reads that missed Redis", CRAFT_METRIC_COUNTER},
+    {"craft_product_cache_bypassed_total",
+     "Product reads sent to PostgreSQL while the cache was untrusted", CRAFT_METRIC_COUNTER},
+    {"craft_product_cache_write_failures_total",
+     "Committed changes whose cache entry had to be repaired", CRAFT_METRIC_COUNTER},
+    {"craft_product_cache_repaired_total", "Cache entries rewritten by the repair pass",
+     CRAFT_METRIC_COUNTER},
+    {"craft_product_list_cache_hits_total", "Catalogue lists served from Redis",
+     CRAFT_METRIC_COUNTER},
+    {"craft_product_list_cache_misses_total",
+     "Catalogue list reads that found no valid list in Redis", CRAFT_METRIC_COUNTER},
+    {"craft_product_list_reads_total", "Catalogue lists read from PostgreSQL",
+     CRAFT_METRIC_COUNTER},
+    {"craft_product_list_shared_total",
+     "Catalogue list requests answered by another request's read", CRAFT_METRIC_COUNTER},
+    {"craft_product_cache_trusted", "1 while this replica reads from the cache",
+     CRAFT_METRIC_GAUGE},
+};
 
-static double cache_trusted(void *ctx)
+static void collect_cache(void *ctx, double *v)
 {
-	return atomic_load(&((struct product_cache *)ctx)->trusted) ? 1 : 0;
+	struct product_cache *c = ctx;
+	v[0] = (double)atomic_load(&c->hits);
+	v[1] = (double)atomic_load(&c->misses);
+	v[2] = (double)atomic_load(&c->bypassed);
+	v[3] = (double)atomic_load(&c->write_failures);
+	v[4] = (double)atomic_load(&c->repaired);
+	v[5] = (double)atomic_load(&c->list_hits);
+	v[6] = (double)atomic_load(&c->list_misses);
+	v[7] = (double)atomic_load(&c->list_fills);
+	v[8] = (double)atomic_load(&c->list_shared);
+	v[9] = atomic_load(&c->trusted) ? 1 : 0;
 }
 
 static void add_metrics(struct product_app *app)
 {
-	craft_metrics *m = app->svc.metrics;
-	struct product_cache *c = &app->cache;
-	craft_metrics_add_counter(m, "craft_product_cache_hits_total", "Products served from Redis",
-				  cache_hits, c);
-	craft_metrics_add_counter(m, "craft_product_cache_misses_total",
-				  "Product reads that missed Redis", cache_misses, c);
-	craft_metrics_add_counter(m, "craft_product_cache_bypassed_total",
-				  "Product reads sent to PostgreSQL while the cache was untrusted",
-				  cache_bypassed, c);
-	craft_metrics_add_counter(m, "craft_product_cache_write_failures_total",
-				  "Committed changes whose cache entry had to be repaired",
-				  cache_write_failures, c);
-	craft_metrics_add_counter(m, "craft_product_cache_repaired_total",
-				  "Cache entries rewritten by the repair pass", cache_repaired, c);
-	craft_metrics_add_counter(m, "craft_product_list_cache_hits_total",
-				  "Catalogue lists served from Redis", list_hits, c);
-	craft_metrics_add_counter(m, "craft_product_list_cache_misses_total",
-				  "Catalogue list reads that found no valid list in Redis",
-				  list_misses, c);
-	craft_metrics_add_counter(m, "craft_product_list_reads_total",
-				  "Catalogue lists read from PostgreSQL", list_fills, c);
-	craft_metrics_add_counter(m, "craft_product_list_shared_total",
-				  "Catalogue list requests answered by another request's read",
-				  list_shared, c);
-	craft_metrics_add_gauge(m, "craft_product_cache_trusted",
-				"1 while this replica reads from the cache", cache_trusted, c);
+	craft_metrics_add_collector(app->svc.metrics, cache_metrics, CRAFT_ARRAY_LEN(cache_metrics),
+				    collect_cache, &app->cache);
 }
 
 static int setup(void *ctx, char *err, size_t err_len)
