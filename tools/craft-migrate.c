@@ -86,15 +86,15 @@ static void plan_free(struct plan *plan)
 	plan->n = 0;
 }
 
-/* List the migration files of dir, sorted; 0 or -1 (reported). */
+/* List the migration files of dir, sorted; CRAFT_OK or CRAFT_EIO (reported). */
 static int plan_load(const char *dir, struct plan *plan)
 {
 	DIR *d = opendir(dir);
 	if (!d) {
 		fprintf(stderr, "craft-migrate: cannot open %s: %s\n", dir, strerror(errno));
-		return -1;
+		return CRAFT_EIO;
 	}
-	int result = 0;
+	int result = CRAFT_OK;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -108,7 +108,7 @@ static int plan_load(const char *dir, struct plan *plan)
 		if (plan->n == MAX_MIGRATIONS) {
 			fprintf(stderr, "craft-migrate: more than %d migrations in %s\n",
 				MAX_MIGRATIONS, dir);
-			result = -1;
+			result = CRAFT_EIO;
 			break;
 		}
 		struct migration *m = &plan->items[plan->n++];
@@ -123,40 +123,40 @@ static int plan_load(const char *dir, struct plan *plan)
 			fprintf(stderr, "craft-migrate: %s and %s share the number %s\n",
 				plan->items[i - 1].file, plan->items[i].file,
 				plan->items[i].version);
-			result = -1;
+			result = CRAFT_EIO;
 		}
 	}
 	return result;
 }
 
 /* Read a whole file of at most MAX_FILE bytes, NUL-terminated, into *out
- * (malloc'd). 0 or -1 (reported). */
+ * (malloc'd). CRAFT_OK or CRAFT_EIO (reported). */
 static int read_file(const char *dir, const char *name, char **out, size_t *len_out)
 {
 	char path[4096];
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
 		fprintf(stderr, "craft-migrate: path too long: %s/%s\n", dir, name);
-		return -1;
+		return CRAFT_EIO;
 	}
 	char *data = NULL;
 	size_t len = 0;
 	int rc = craft_file_read(AT_FDCWD, path, MAX_FILE, &data, &len);
 	if (rc == CRAFT_ETOOBIG) {
 		fprintf(stderr, "craft-migrate: %s is larger than %ld bytes\n", path, MAX_FILE);
-		return -1;
+		return CRAFT_EIO;
 	}
 	if (rc != CRAFT_OK) {
 		fprintf(stderr, "craft-migrate: cannot read %s: %s\n", path, strerror(errno));
-		return -1;
+		return CRAFT_EIO;
 	}
 	if (memchr(data, '\0', len)) {
 		fprintf(stderr, "craft-migrate: %s contains a NUL byte\n", path);
 		free(data);
-		return -1;
+		return CRAFT_EIO;
 	}
 	*out = data;
 	*len_out = len;
-	return 0;
+	return CRAFT_OK;
 }
 
 static void sha256_hex(const char *data, size_t len, char out[SHA256_HEX])
@@ -170,21 +170,21 @@ static void sha256_hex(const char *data, size_t len, char out[SHA256_HEX])
 
 /* ---- database ---- */
 
+/* The connection string from DATABASE_URL or the POSTGRES_* variables;
+ * CRAFT_OK, or CRAFT_ETOOBIG / CRAFT_EINVAL. */
 static int conninfo_from_env(char *out, size_t out_len)
 {
 	const char *url = getenv("DATABASE_URL");
 	if (url && *url) {
 		if (strlen(url) >= out_len)
-			return -1;
+			return CRAFT_ETOOBIG;
 		memcpy(out, url, strlen(url) + 1);
-		return 0;
+		return CRAFT_OK;
 	}
 	return craft_pg_conninfo_build(
-		   out, out_len, env_or("POSTGRES_HOST", "localhost"),
-		   env_or("POSTGRES_PORT", "5432"), env_or("POSTGRES_USER", "postgres"),
-		   env_or("POSTGRES_PASSWORD", "postgres"), env_or("POSTGRES_DB", "craftista"))
-		   ? -1
-		   : 0;
+	    out, out_len, env_or("POSTGRES_HOST", "localhost"), env_or("POSTGRES_PORT", "5432"),
+	    env_or("POSTGRES_USER", "postgres"), env_or("POSTGRES_PASSWORD", "postgres"),
+	    env_or("POSTGRES_DB", "craftista"));
 }
 
 static void sleep_ms(long ms)
@@ -302,7 +302,7 @@ static bool apply(PGconn *pg, const struct migration *m, const char *sql, const 
 	return ok;
 }
 
-/* Apply or skip each planned file; counts what it did. 0 or -1. */
+/* Apply or skip each planned file; counts what it did. CRAFT_OK or CRAFT_EIO. */
 static int run_plan(PGconn *pg, const char *dir, const struct plan *plan, int *applied,
 		    int *skipped)
 {
@@ -310,8 +310,8 @@ static int run_plan(PGconn *pg, const char *dir, const struct plan *plan, int *a
 		const struct migration *m = &plan->items[i];
 		char *sql = NULL;
 		size_t len = 0;
-		if (read_file(dir, m->file, &sql, &len))
-			return -1;
+		if (read_file(dir, m->file, &sql, &len) != CRAFT_OK)
+			return CRAFT_EIO;
 		char sum[SHA256_HEX], have[SHA256_HEX];
 		sha256_hex(sql, len, sum);
 		int found = recorded(pg, m->version, have);
@@ -333,9 +333,9 @@ static int run_plan(PGconn *pg, const char *dir, const struct plan *plan, int *a
 		}
 		free(sql);
 		if (!ok)
-			return -1;
+			return CRAFT_EIO;
 	}
-	return 0;
+	return CRAFT_OK;
 }
 
 static long wait_seconds(void)
@@ -358,9 +358,9 @@ static int migrate(const char *dir, long wait_s)
 	PGconn *pg = NULL;
 	int applied = 0, skipped = 0;
 	int status = 1;
-	if (plan_load(dir, plan))
+	if (plan_load(dir, plan) != CRAFT_OK)
 		goto out;
-	if (conninfo_from_env(conninfo, sizeof(conninfo))) {
+	if (conninfo_from_env(conninfo, sizeof(conninfo)) != CRAFT_OK) {
 		fprintf(stderr, "craft-migrate: connection settings longer than %d bytes\n",
 			CONNINFO_MAX);
 		goto out;
@@ -374,7 +374,7 @@ static int migrate(const char *dir, long wait_s)
 		     "applied_at timestamptz NOT NULL DEFAULT now())",
 		     "creating schema_migrations"))
 		goto out;
-	if (run_plan(pg, dir, plan, &applied, &skipped))
+	if (run_plan(pg, dir, plan, &applied, &skipped) != CRAFT_OK)
 		goto out;
 	printf("migrations: %d applied, %d already applied\n", applied, skipped);
 	status = 0;

@@ -199,7 +199,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
 	struct transfer *t = userdata;
 	size_t len = size * nmemb;
-	if (craft_buf_append(&t->body, data, len) != 0) {
+	if (craft_buf_append(&t->body, data, len) != CRAFT_OK) {
 		t->too_big = true;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
