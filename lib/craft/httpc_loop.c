@@ -202,7 +202,8 @@ static void abort_all(struct httpc_loop *loop)
 	while (loop->active) {
 		struct batch *b = loop->active;
 		size_t left = b->left;
-		for (size_t i = 0; i < b->n && left > 0; i++) {
+		/* `left` first: the step that finishes the batch frees b */
+		for (size_t i = 0; left > 0 && i < b->n; i++) {
 			struct transfer *t = &b->ts[i];
 			if (t->done)
 				continue;
