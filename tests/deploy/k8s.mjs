@@ -672,8 +672,8 @@ async function ingressChecks(M) {
     const routed = (u) => paths.some((p) => ingressTakes(p, u));
     for (const r of ctx.sources.services.frontend?.routes ?? []) {
       const u = r.pattern.replace(/\{\w+\}/g, '1');
-      // craft_service_* handlers are lib's own pages: health, metrics, the service page.
-      const internal = r.handler.startsWith('craft_service_');
+      // lib's own pages (the service core's routes): health, metrics, the service page.
+      const internal = r.internal;
       if (internal && routed(u)) problems.push(`${r.method} ${r.pattern} (${r.handler}) is routed from outside`);
       if (!internal && !routed(u)) problems.push(`${r.method} ${r.pattern} is a public route the Ingress does not route`);
     }

@@ -64,7 +64,7 @@ const MUTATIONS = [
   ['PG_POOL_SIZE 0 (one connection per node core)', `${K}/config.yaml`,
     [['PG_POOL_SIZE: "4"', 'PG_POOL_SIZE: "0"']], /PG_POOL_SIZE is 0 .*the budget has no bound/],
   ['an Ingress that routes /metrics and /health', `${K}/ingress.yaml`,
-    [[/(- path: \/\n\s+pathType: )Exact/, '$1Prefix']], /GET \/metrics \(craft_service_metrics\) is routed from outside/],
+    [[/(- path: \/\n\s+pathType: )Exact/, '$1Prefix']], /GET \/metrics \(service_metrics\) is routed from outside/],
   ['an Ingress that misses a public route', `${K}/ingress.yaml`,
     [[/\s+- path: \/daily-origami\n\s+pathType: Exact\n\s+backend: \*frontend/, '']],
     /GET \/daily-origami is a public route the Ingress does not route/],

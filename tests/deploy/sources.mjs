@@ -85,11 +85,22 @@ function topLevelBlocks(code) {
     else if (fn && !/=\s*$/.test(head)) {
       const params = fn[2].split(',').map((p) => p.trim().match(/(\w+)\s*(?:\[[^\]]*\])?$/)?.[1]).filter(Boolean);
       functions.push({ name: fn[1], params, body });
+      arrays.push(...localRouteArrays(body));
     }
     i = end;
     start = end + 1;
   }
   return { functions, arrays };
+}
+
+// Route tables built inside a function (the service core's common routes).
+function localRouteArrays(body) {
+  const out = [];
+  for (const m of body.matchAll(/struct\s+craft_route\s+(\w+)\s*\[[^\]]*\]\s*=\s*\{/g)) {
+    const open = m.index + m[0].length - 1;
+    out.push({ type: 'craft_route', array: m[1], body: body.slice(open + 1, closingBrace(body, open)) });
+  }
+  return out;
 }
 
 // Arguments of a call, split at top-level commas.
@@ -126,7 +137,7 @@ function cFiles(dir) {
 
 function parseFile(file) {
   const code = stripComments(fs.readFileSync(file, 'utf8'));
-  return { file, ...topLevelBlocks(code) };
+  return { file, code, ...topLevelBlocks(code) };
 }
 
 // ---------------------------------------------------------------- routes
@@ -152,9 +163,11 @@ function routesOf(arrays) {
   for (const a of arrays.filter((x) => x.type === 'craft_route')) {
     for (const entry of initialisers(a.body)) {
       const field = (name) => entry.match(new RegExp(`\\.${name}\\s*=\\s*(?:"([^"]*)"|(\\w+))`));
-      const pattern = field('pattern')?.[1];
+      // the core's home page: `.pattern = def->home_path ? def->home_path : "/"`
+      const home = entry.match(/\.pattern\s*=\s*[^,]*\bhome_path\b[^,]*:\s*"([^"]*)"/);
+      const pattern = home ? home[1] : field('pattern')?.[1];
       if (pattern === undefined) continue;
-      out.push({ method: field('method')?.[1] ?? 'GET', pattern, handler: field('handler')?.[2] ?? '' });
+      out.push({ method: field('method')?.[1] ?? 'GET', pattern, handler: field('handler')?.[2] ?? '', home: Boolean(home) });
     }
   }
   return out;
@@ -282,7 +295,11 @@ export function readSources(repo) {
   for (const name of fs.readdirSync(servicesDir).sort()) {
     const own = cFiles(path.join(servicesDir, name)).map(parseFile);
     if (own.length === 0) continue;
-    services[name] = { routes: [...commonRoutes, ...routesOf(own.flatMap((p) => p.arrays))], ...programVariables(own, lib) };
+    // a service that moves the core's home page (`.home_path = "/about"`)
+    const homePath = own.map((p) => p.code.match(/\.home_path\s*=\s*"([^"]*)"/)?.[1]).find(Boolean);
+    // lib's routes are the core's own pages (home, health, metrics, its stylesheet)
+    const common = commonRoutes.map((r) => ({ ...r, internal: true, pattern: r.home && homePath ? homePath : r.pattern }));
+    services[name] = { routes: [...common, ...routesOf(own.flatMap((p) => p.arrays))], ...programVariables(own, lib) };
   }
   const tools = {};
   for (const file of cFiles(path.join(repo, 'tools'))) {
