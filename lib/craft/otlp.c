@@ -21,7 +21,8 @@
 #define DEFAULT_QUEUE   2048u
 #define DEFAULT_BATCH   512u
 #define DEFAULT_DELAY   1000u
-#define DEFAULT_TIMEOUT 2000u
+#define DEFAULT_TIMEOUT 10000u /* the OpenTelemetry SDK's */
+#define STOP_FLUSH_MS   2000u  /* what a stop gives the last batches, at most */
 
 #define MAX_ATTEMPTS      4u
 #define BACKOFF_MS        250u
@@ -40,6 +41,7 @@ struct craft_otlp {
 	craft_span **ring;
 	unsigned head, count;
 	bool stopping;
+	uint64_t flush_until_ms; /* once stopping: no POST runs past it (monotonic) */
 	unsigned long exported, dropped, failed, retries;
 	bool failing; /* the last POST failed: log only changes */
 	pthread_t thread;
@@ -291,6 +293,22 @@ static unsigned char *gzip_body(const char *body, size_t len, size_t *out_len)
 	return out;
 }
 
+/* The time one POST may take: the export timeout, and once the exporter is
+ * stopping, no more than what is left of its flush (<= 0: nothing is left). */
+static long post_timeout_ms(craft_otlp *e)
+{
+	pthread_mutex_lock(&e->lock);
+	uint64_t until = e->flush_until_ms;
+	pthread_mutex_unlock(&e->lock);
+	long timeout = (long)e->o.timeout_ms;
+	if (!until)
+		return timeout;
+	uint64_t now = craft_clock_ms();
+	if (now >= until)
+		return 0;
+	return until - now < (uint64_t)timeout ? (long)(until - now) : timeout;
+}
+
 static bool post(craft_otlp *e, const char *body, size_t len, long *status, long *retry_after_s)
 {
 	unsigned char *zipped = NULL;
@@ -306,8 +324,13 @@ static bool post(craft_otlp *e, const char *body, size_t len, long *status, long
 	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->headers);
 	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE, (long)len);
-	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)e->o.timeout_ms);
-	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)e->o.timeout_ms);
+	long timeout = post_timeout_ms(e);
+	if (timeout <= 0) {
+		free(zipped);
+		return false;
+	}
+	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, timeout);
+	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, timeout);
 	curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -543,6 +566,7 @@ void craft_otlp_stop(craft_otlp *e)
 		return;
 	pthread_mutex_lock(&e->lock);
 	e->stopping = true;
+	e->flush_until_ms = craft_clock_ms() + STOP_FLUSH_MS;
 	pthread_cond_signal(&e->wake);
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thread, NULL);

@@ -30,7 +30,7 @@ struct craft_otlp_options {
 	unsigned max_queue;              /* spans waiting; 0 = 2048 (OTEL_BSP_MAX_QUEUE_SIZE) */
 	unsigned max_batch;              /* spans per POST; 0 = 512 */
 	unsigned schedule_delay_ms;      /* 0 = 1000 (OTEL_BSP_SCHEDULE_DELAY) */
-	unsigned timeout_ms;             /* per POST; 0 = 2000 (OTEL_EXPORTER_OTLP_TIMEOUT) */
+	unsigned timeout_ms;             /* per POST; 0 = 10000 (OTEL_EXPORTER_OTLP_TIMEOUT) */
 	const char *resource_attributes; /* OTEL_RESOURCE_ATTRIBUTES; NULL or "" = none */
 	bool service_name_set;           /* OTEL_SERVICE_NAME was given: it names the service */
 };
@@ -45,7 +45,8 @@ int craft_curl_global_init(void);
  * key=value pairs) / CRAFT_EIO (thread or libcurl). */
 int craft_otlp_start(craft_tracer *tracer, const struct craft_otlp_options *opts, craft_otlp **out);
 
-/* Send what is queued (bounded by the timeout), stop the thread, free.
+/* Send what is queued within 2 s at most (no retry; what is left is dropped
+ * and counted), stop the thread, free.
  * Call after the server has stopped; NULL is fine. */
 void craft_otlp_stop(craft_otlp *exporter);
 

@@ -5,6 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { binaryPath, built, freePort, getJson, internalApiKey, waitFor } from './lib/stack.js';
 
 const DRAIN_S = 10; // the server's drain timeout
@@ -70,5 +71,32 @@ describe('shutdown', { skip: !built('auth') && 'auth is not built' }, () => {
     assert.equal(res.signal, null, `killed by ${res.signal}\n${auth.output().slice(-2000)}`);
     assert.equal(res.code, 0, auth.output().slice(-2000));
     assert.ok(res.seconds <= DRAIN_S, `took ${res.seconds} s`);
+  });
+
+  test('SIGTERM with a collector that never answers: the last spans get 2 s, not the export timeout', async () => {
+    // accepts every connection and never answers
+    const sockets = [];
+    const hung = net.createServer((sock) => { sockets.push(sock); sock.on('error', () => {}); });
+    const port = await freePort();
+    await new Promise((r) => hung.listen(port, '127.0.0.1', r));
+    try {
+      const auth = await startAuth({
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_EXPORTER_OTLP_TIMEOUT: '60000',
+        OTEL_BSP_SCHEDULE_DELAY: '60000', // everything is still queued at SIGTERM
+      });
+      for (let i = 0; i < 5; i++) {
+        const traceparent = `00-${'ab'.repeat(15)}${String(i).padStart(2, '0')}-${'cd'.repeat(8)}-01`;
+        assert.equal((await fetch(`${auth.url}/.well-known/jwks.json`, { headers: { traceparent } })).status, 200);
+      }
+      const res = await terminate(auth, DRAIN_S + 60);
+      assert.equal(res.signal, null, `killed by ${res.signal} after ${res.seconds} s\n${auth.output().slice(-2000)}`);
+      assert.equal(res.code, 0, auth.output().slice(-2000));
+      assert.ok(sockets.length >= 1, 'the flush tried the collector');
+      assert.ok(res.seconds <= DRAIN_S + 1, `took ${res.seconds} s`);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      hung.close();
+    }
   });
 });
