@@ -4,6 +4,8 @@
 #include "craft/common.h"
 #include "craft/log.h"
 
+#include "repr.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,32 +85,6 @@ uint64_t product_cache_now_ns(void)
 	return craft_clock_ns();
 }
 
-json_t *product_json(const struct product *p)
-{
-	return json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)p->id, "name", p->name,
-			 "description", p->description, "image_url", p->image_url, "votes",
-			 (json_int_t)p->votes);
-}
-
-static char *dump(craft_arena *a, json_t *j, size_t *len)
-{
-	char *text = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!text)
-		craft_oom(0);
-	size_t n = strlen(text);
-	char *copy = craft_arena_strndup(a, text, n);
-	free(text);
-	if (len)
-		*len = n;
-	return copy;
-}
-
-char *product_render(craft_arena *a, const struct product *p, size_t *len)
-{
-	return dump(a, product_json(p), len);
-}
-
 static void distrust(struct product_cache *c)
 {
 	if (atomic_exchange(&c->trusted, false)) {
@@ -151,26 +127,9 @@ static int cas(struct product_cache *c, craft_arena *a, const craft_span *s, lon
 	return expect_integer(rc, r);
 }
 
-/* Parse a view's JSON into fields; 0, or CRAFT_EIO. */
 int product_view_decode(craft_arena *a, const struct product_view *v, struct product *out)
 {
-	json_t *j = json_loadb(v->json, v->len, 0, NULL);
-	if (!j)
-		return CRAFT_EIO;
-	json_int_t id = 0, votes = 0;
-	const char *name = NULL, *desc = NULL, *img = NULL;
-	int ok = json_unpack(j, "{s:I, s:s, s:s, s:s, s:I}", "id", &id, "name", &name,
-			     "description", &desc, "image_url", &img, "votes", &votes) == 0;
-	if (ok) {
-		out->id = (long)id;
-		out->votes = (long)votes;
-		out->version = v->version;
-		out->name = craft_arena_strdup(a, name);
-		out->description = craft_arena_strdup(a, desc);
-		out->image_url = craft_arena_strdup(a, img);
-	}
-	json_decref(j);
-	return ok ? CRAFT_OK : CRAFT_EIO;
+	return product_repr_decode(a, v->json, v->len, v->version, out);
 }
 
 /* A Redis call on the read path: 0 to use the reply, else trust is gone. */
@@ -225,7 +184,7 @@ int product_cache_get(struct product_cache *c, craft_arena *a, const craft_span 
 	int rc = store_get(c->pg, a, s, id, &p);
 	if (rc)
 		return rc;
-	char *json = product_render(a, &p, &out->len);
+	char *json = product_repr_render(a, &p, &out->len);
 	out->json = json;
 	out->version = p.version;
 	if (cas(c, a, s, id, p.version, json, false) != CRAFT_OK)
@@ -244,10 +203,7 @@ static int list_from_db(struct product_cache *c, craft_arena *a, const craft_spa
 	int rc = store_list(c->pg, a, s, &items, &n);
 	if (rc)
 		return rc;
-	json_t *list = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, product_json(&items[i]));
-	out->json = dump(a, list, &out->len);
+	out->json = product_repr_render_list(a, items, n, &out->len);
 	product_etag_list(out->etag, items, n);
 	atomic_fetch_add(&c->list_fills, 1);
 	return CRAFT_OK;
@@ -412,7 +368,7 @@ static void note_repair(struct product_cache *c, craft_arena *a, const craft_spa
 void product_cache_put(struct product_cache *c, craft_arena *a, const craft_span *s,
 		       const struct product *p)
 {
-	if (cas(c, a, s, p->id, p->version, product_render(a, p, NULL), true) != CRAFT_OK)
+	if (cas(c, a, s, p->id, p->version, product_repr_render(a, p, NULL), true) != CRAFT_OK)
 		note_repair(c, a, s, p->id, p->version);
 }
 
@@ -446,8 +402,9 @@ static enum pass_result repair_one(struct product_cache *c, craft_arena *a, cons
 	int rc = store_get(c->pg, a, NULL, r->id, &p);
 	if (rc != CRAFT_OK && rc != CRAFT_ENOTFOUND)
 		return PASS_PG_DOWN;
-	rc = rc == CRAFT_OK ? cas(c, a, NULL, p.id, p.version, product_render(a, &p, NULL), false)
-			    : cas(c, a, NULL, r->id, r->version, NULL, false);
+	rc = rc == CRAFT_OK
+		 ? cas(c, a, NULL, p.id, p.version, product_repr_render(a, &p, NULL), false)
+		 : cas(c, a, NULL, r->id, r->version, NULL, false);
 	if (rc != CRAFT_OK)
 		return PASS_REDIS_DOWN;
 	if (store_repair_done(c->pg, a, NULL, r->id, r->version) != CRAFT_OK)

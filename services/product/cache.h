@@ -55,7 +55,8 @@ struct product_cache {
 	struct product_list_flight *flight; /* one list read from PostgreSQL at a time */
 };
 
-/* One product as served: the version that guards it and its API JSON. */
+/* One product as served: the version that guards it and its API bytes
+ * (repr.h), which are also the payload of its entry. */
 struct product_view {
 	long long version;
 	const char *json; /* not NUL-terminated; lives in the arena */
@@ -84,8 +85,8 @@ void product_cache_stop(struct product_cache *c);
 int product_cache_get(struct product_cache *c, craft_arena *a, const craft_span *s, long id,
 		      struct product_view *out);
 
-/* The fields of a view (parses its JSON; strings in the arena). 0, or
- * CRAFT_EIO when the bytes are not a product. */
+/* The fields of a view (parses its bytes with product_repr_decode; strings
+ * in the arena). 0, or CRAFT_EIO when the bytes are not a product. */
 int product_view_decode(craft_arena *a, const struct product_view *v, struct product *out);
 
 /* From Redis alone, without blocking on PostgreSQL: one product (as
@@ -117,12 +118,5 @@ void product_cache_put(struct product_cache *c, craft_arena *a, const craft_span
 		       const struct product *p);
 void product_cache_deleted(struct product_cache *c, craft_arena *a, const craft_span *s, long id,
 			   long long version);
-
-/* The product as the API's JSON object (new reference). */
-json_t *product_json(const struct product *p);
-
-/* The product as the API's bytes (compact JSON, NUL-terminated, in the
- * arena): what a cache entry holds and what a reply sends. */
-char *product_render(craft_arena *a, const struct product *p, size_t *len);
 
 #endif

@@ -1,10 +1,13 @@
-/* routes.c - product's HTTP handlers: parse and check input, call storage and
- * the cache, render JSON. */
+/* routes.c - product's HTTP handlers: parse and check input, call the domain
+ * (catalog.h for changes, the cache and storage for reads), render JSON. */
 #include "app.h"
 
 #include "craft/common.h"
 #include "craft/log.h"
 
+#include "access.h"
+#include "catalog.h"
+#include "repr.h"
 #include "validate.h"
 
 #include <string.h>
@@ -64,8 +67,11 @@ int product_authorize(craft_req *req, const char *role)
 		craft_reply_error(req, 401, "Invalid token: %s", reason ? reason : "rejected");
 		return rc;
 	}
-	if (strcmp(role, "admin") == 0 && strcmp(caller->role, "admin") != 0) {
-		craft_reply_error(req, 403, "Administrator role required");
+	if (!product_role_allows(role, caller->role)) {
+		if (strcmp(role, "admin") == 0)
+			craft_reply_error(req, 403, "Administrator role required");
+		else
+			craft_reply_error(req, 403, "Role not allowed here");
 		return CRAFT_EINVAL;
 	}
 	req->auth = caller;
@@ -75,6 +81,12 @@ int product_authorize(craft_req *req, const char *role)
 static const struct product_caller *caller_of(craft_req *req)
 {
 	return req->auth;
+}
+
+/* The domain rules for changes, over this service's pools. */
+static struct product_catalog catalog_of(struct product_app *app)
+{
+	return (struct product_catalog){.pg = app->pg, .cache = &app->cache};
 }
 
 /* ---- catalogue ---- */
@@ -246,9 +258,9 @@ static void change_vote(craft_req *req, bool add)
 	if (craft_req_param_id(req, "id", &id))
 		return;
 	const struct product_caller *caller = caller_of(req);
+	struct product_catalog cat = catalog_of(app);
 	struct vote_result v;
-	int rc = (add ? store_vote : store_unvote)(app->pg, req->arena, req->span, id,
-						   caller->username, &v);
+	int rc = product_catalog_vote(&cat, req->arena, req->span, id, caller->username, add, &v);
 	if (rc == CRAFT_ENOTFOUND) {
 		reply_not_found(req, id);
 		return;
@@ -257,8 +269,6 @@ static void change_vote(craft_req *req, bool add)
 		craft_service_reply_db_error(req, rc);
 		return;
 	}
-	/* Committed: the cache holds this version before the 200 leaves. */
-	product_cache_put(&app->cache, req->arena, req->span, &v.product);
 	const char *message =
 	    add ? (v.changed ? "Vote recorded" : "Already voted: your vote was counted once")
 		: (v.changed ? "Vote withdrawn" : "No vote to withdraw: nothing changed");
@@ -302,10 +312,6 @@ static void reply_field_error(craft_req *req, const char *field, const char *mes
 			 json_pack("{s:s, s:i, s:s, s:s}", "error", message, "status_code", 400,
 				   "path", req->path, "field", field));
 }
-
-struct product_fields {
-	const char *name, *description, *image_url; /* NULL: absent */
-};
 
 /* Read and check the fields; `require_name` for a create. 0 or replied. */
 static int read_fields(craft_req *req, bool require_name, struct product_fields *f)
@@ -351,20 +357,18 @@ static void create_product_db(craft_req *req)
 	struct product_fields f;
 	if (read_fields(req, true, &f))
 		return;
+	struct product_catalog cat = catalog_of(app);
 	struct product p;
-	int rc =
-	    store_create(app->pg, req->arena, req->span, f.name, f.description ? f.description : "",
-			 f.image_url ? f.image_url : "", &p);
+	int rc = product_catalog_create(&cat, req->arena, req->span, &f, &p);
 	if (rc) {
 		craft_service_reply_db_error(req, rc);
 		return;
 	}
-	product_cache_put(&app->cache, req->arena, req->span, &p);
 	craft_log(CRAFT_LOG_INFO, req->span, "product created", "{s:I, s:s}", "id",
 		  (json_int_t)p.id, "by", caller_of(req)->username);
 	craft_reply_header(req, "Location",
 			   craft_arena_sprintf(req->arena, "/api/products/%ld", p.id));
-	craft_reply_json(req, 201, product_json(&p));
+	craft_reply_json(req, 201, product_repr_json(&p));
 }
 
 static void update_product_db(craft_req *req)
@@ -376,9 +380,9 @@ static void update_product_db(craft_req *req)
 	struct product_fields f;
 	if (read_fields(req, false, &f))
 		return;
+	struct product_catalog cat = catalog_of(app);
 	struct product p;
-	int rc = store_update(app->pg, req->arena, req->span, id, f.name, f.description,
-			      f.image_url, &p);
+	int rc = product_catalog_update(&cat, req->arena, req->span, id, &f, &p);
 	if (rc == CRAFT_ENOTFOUND) {
 		reply_not_found(req, id);
 		return;
@@ -387,8 +391,7 @@ static void update_product_db(craft_req *req)
 		craft_service_reply_db_error(req, rc);
 		return;
 	}
-	product_cache_put(&app->cache, req->arena, req->span, &p);
-	craft_reply_json(req, 200, product_json(&p));
+	craft_reply_json(req, 200, product_repr_json(&p));
 }
 
 static void delete_product_db(craft_req *req)
@@ -397,8 +400,8 @@ static void delete_product_db(craft_req *req)
 	long id;
 	if (craft_req_param_id(req, "id", &id))
 		return;
-	long long version = 0;
-	int rc = store_delete(app->pg, req->arena, req->span, id, &version);
+	struct product_catalog cat = catalog_of(app);
+	int rc = product_catalog_delete(&cat, req->arena, req->span, id);
 	if (rc == CRAFT_ENOTFOUND) {
 		reply_not_found(req, id);
 		return;
@@ -407,7 +410,6 @@ static void delete_product_db(craft_req *req)
 		craft_service_reply_db_error(req, rc);
 		return;
 	}
-	product_cache_deleted(&app->cache, req->arena, req->span, id, version);
 	craft_log(CRAFT_LOG_INFO, req->span, "product deleted", "{s:I, s:s}", "id", (json_int_t)id,
 		  "by", caller_of(req)->username);
 	craft_reply_json(

@@ -377,6 +377,16 @@ describe('product service', () => {
       assertError(await getJson(`${base}/api/products/1`, { method: 'DELETE', token: await user() }), 403);
     });
 
+    test('an unknown role grants nothing: 403 on user and admin routes alike', async () => {
+      const odd = await tokenFor(uniqueUser('odd'), { role: 'superuser' });
+      assertError(await getJson(`${base}/api/origamis/1/vote`, { method: 'POST', token: odd }), 403);
+      assertError(await getJson(`${base}/api/votes/mine`, { token: odd }), 403);
+      assertError(await post(odd, { name: 'x' }), 403);
+      // the same user with a known role is let through
+      const known = await tokenFor(uniqueUser('known'));
+      assert.equal((await getJson(`${base}/api/votes/mine`, { token: known })).status, 200);
+    });
+
     test('create, update, delete: ids from the database, the cache follows', async () => {
       const created = await post(admin, { name: 'Origami Test Star', description: 'A star.', image_url: '/static/images/origami/placeholder.svg' });
       assert.equal(created.status, 201, created.text);
