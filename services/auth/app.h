@@ -13,6 +13,7 @@
 #include "craft/stop.h"
 #include "craft/workq.h"
 
+#include "bootstrap.h"
 #include "gate.h"
 #include "keys.h"
 #include "limiter.h"
@@ -62,9 +63,7 @@ struct auth_app {
 	char issuer[512];          /* BASE_URL without a trailing slash */
 	char *jwks_doc, *oidc_doc; /* served as they are */
 	size_t jwks_doc_len, oidc_doc_len;
-	pthread_t admin_thread;       /* creates the configured administrator */
-	struct craft_stop admin_stop; /* ends its retries at shutdown */
-	bool admin_thread_started;
+	struct auth_bootstrap admin; /* creates the configured administrator */
 };
 
 extern const struct craft_route auth_routes[];

@@ -1,4 +1,5 @@
-/* main.c - auth: read config, load keys, build dependencies, serve. */
+/* main.c - auth: read config, load keys, build dependencies, serve (the
+ * administrator bootstrap lives in bootstrap.c). */
 #include "app.h"
 
 #include "craft/common.h"
@@ -7,7 +8,6 @@
 
 #include "password.h"
 #include "users.h"
-#include "validate.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -184,65 +184,13 @@ static unsigned cores(void)
 	return n > 0 ? (unsigned)n : 2u;
 }
 
-/* Create or update the configured administrator; retried every second while
- * the database is not reachable yet, so start-up never waits for it, until
- * it succeeds, two minutes pass or the service stops. */
-static void *bootstrap_admin(void *arg)
+/* The ADMIN_* settings as the bootstrap takes them. */
+static struct auth_admin_settings admin_settings(const struct auth_config *c)
 {
-	struct auth_app *app = arg;
-	const struct auth_config *c = &app->cfg;
-	char hash[AUTH_HASH_MAX];
-	if (auth_password_hash(c->admin_password, (int)c->bcrypt_cost, hash) != CRAFT_OK) {
-		craft_log(CRAFT_LOG_ERROR, NULL, "cannot hash the administrator password", NULL);
-		return NULL;
-	}
-	char email[160];
-	if (c->admin_email[0])
-		snprintf(email, sizeof(email), "%s", c->admin_email);
-	else
-		snprintf(email, sizeof(email), "%s@craftista.local", c->admin_username);
-	for (int attempt = 0; attempt < 120; attempt++) {
-		if (attempt > 0 && craft_stop_wait(&app->admin_stop, 1000))
-			return NULL; /* shutting down */
-		craft_arena *arena = craft_arena_new(0);
-		int rc =
-		    auth_users_upsert_admin(app->pg, arena, NULL, c->admin_username, email, hash);
-		craft_arena_free(arena);
-		if (rc == CRAFT_OK) {
-			craft_log(CRAFT_LOG_INFO, NULL, "administrator ready", "{s:s}", "username",
-				  c->admin_username);
-			return NULL;
-		}
-		if (rc != CRAFT_EUNAVAIL && rc != CRAFT_ETIMEOUT) {
-			craft_log(CRAFT_LOG_ERROR, NULL, "cannot create the administrator",
-				  "{s:s, s:s}", "username", c->admin_username, "error",
-				  rc == CRAFT_ECONFLICT ? "email already used by another user"
-							: craft_strerror(rc));
-			return NULL;
-		}
-	}
-	craft_log(CRAFT_LOG_ERROR, NULL, "gave up creating the administrator: database down", NULL);
-	return NULL;
-}
-
-static int check_admin_settings(const struct auth_config *c, char *err, size_t err_len)
-{
-	if (!c->admin_username[0] && !c->admin_password[0])
-		return CRAFT_OK;
-	const char *problem = NULL;
-	if (!c->admin_username[0] || !c->admin_password[0])
-		problem = "ADMIN_USERNAME and ADMIN_PASSWORD must be set together";
-	else if (auth_check_username(c->admin_username))
-		problem =
-		    "ADMIN_USERNAME must be 3-50 characters of letters, digits, '_', '.', '-'";
-	else if (auth_check_password(c->admin_password))
-		problem = "ADMIN_PASSWORD must be 8-72 bytes";
-	else if (c->admin_email[0] && auth_check_email(c->admin_email))
-		problem = "ADMIN_EMAIL must be a valid address";
-	if (!problem)
-		return CRAFT_OK;
-	snprintf(err, err_len, "%s", problem);
-	return CRAFT_EINVAL;
+	return (struct auth_admin_settings){.username = c->admin_username,
+					    .password = c->admin_password,
+					    .email = c->admin_email,
+					    .bcrypt_cost = (int)c->bcrypt_cost};
 }
 
 static void collect_queue(void *ctx, double *v)
@@ -300,10 +248,11 @@ static int setup(void *ctx, char *err, size_t err_len)
 {
 	struct auth_app *app = ctx;
 	struct auth_config *c = &app->cfg;
-	craft_stop_init(&app->admin_stop); /* teardown cleans it up in every case */
+	auth_bootstrap_init(&app->admin); /* teardown cleans it up in every case */
 	int rc = craft_service_load_config(&app->svc, auth_fields, CRAFT_ARRAY_LEN(auth_fields), c,
 					   err, err_len);
-	if (rc || (rc = check_admin_settings(c, err, err_len)))
+	struct auth_admin_settings admin = admin_settings(c);
+	if (rc || (rc = auth_bootstrap_check(&admin, err, err_len)))
 		return rc;
 	snprintf(app->issuer, sizeof(app->issuer), "%s", c->base_url);
 	size_t n = strlen(app->issuer);
@@ -345,21 +294,14 @@ static int setup(void *ctx, char *err, size_t err_len)
 					     .register_max = c->register_max_client,
 					     .register_window_s = c->register_window_s};
 	app->gate = (struct auth_gate){.pg = app->pg, .limiter = &app->limiter};
-	if (c->admin_username[0]) {
-		if (pthread_create(&app->admin_thread, NULL, bootstrap_admin, app) == 0)
-			app->admin_thread_started = true;
-	}
+	auth_bootstrap_start(&app->admin, app->pg, &admin);
 	return CRAFT_OK;
 }
 
 static void teardown(void *ctx)
 {
 	struct auth_app *app = ctx;
-	if (app->admin_thread_started) {
-		craft_stop_request(&app->admin_stop);
-		pthread_join(app->admin_thread, NULL);
-	}
-	craft_stop_cleanup(&app->admin_stop);
+	auth_bootstrap_stop(&app->admin);
 	craft_workq_free(app->bcrypt);
 	craft_workq_free(app->bcrypt_register);
 	if (app->redis)

@@ -1,10 +1,12 @@
 /* routes.c - auth's HTTP handlers: parse and check input, call the domain
- * (passwords on the bcrypt queue, users in PostgreSQL, tokens), render JSON. */
+ * (the login flow of login.h, passwords on the bcrypt queue, users in
+ * PostgreSQL), render JSON. */
 #include "app.h"
 
 #include "craft/common.h"
 #include "craft/log.h"
 
+#include "login.h"
 #include "password.h"
 #include "users.h"
 #include "validate.h"
@@ -21,18 +23,15 @@
 struct bcrypt_job {
 	struct auth_app *app;
 	craft_req *req;
+	struct auth_login_attempt *login; /* a login's check; NULL: hash `password` */
 	const char *password;
-	const char *stored; /* NULL: hash `password`; else check against it */
 	char hash[AUTH_HASH_MAX];
 	int rc;
-	bool match;
 	bool rejected; /* the queue was full */
 	bool stopping; /* given up: the service is shutting down */
-	/* what the continuation needs */
+	/* what a registration's continuation needs */
 	const char *username;
 	const char *email;
-	struct auth_login login;
-	bool too_long;
 };
 
 static void run_bcrypt(void *arg)
@@ -40,8 +39,8 @@ static void run_bcrypt(void *arg)
 	struct bcrypt_job *j = arg;
 	if (craft_req_stopping(j->req))
 		j->stopping = true; /* the drain must not wait for every queued hash */
-	else if (j->stored)
-		j->match = auth_password_check(j->password, j->stored);
+	else if (j->login)
+		auth_login_check(j->login);
 	else
 		j->rc = auth_password_hash(j->password, (int)j->app->cfg.bcrypt_cost, j->hash);
 	craft_req_resume(j->req);
@@ -231,21 +230,29 @@ static void register_user(craft_req *req)
 
 /* ---- POST /api/auth/login ---- */
 
+/* The login flow's rules over this service's parts (login.h). */
+static struct auth_login_rules login_rules(const struct auth_app *app)
+{
+	return (struct auth_login_rules){.gate = &app->gate,
+					 .dummy_hash = app->dummy_hash,
+					 .key = app->keys.signing,
+					 .token = &app->token};
+}
+
 static void login_finish(craft_req *req)
 {
 	struct bcrypt_job *j = req->state;
 	struct auth_app *app = req->app;
 	if (reply_if_rejected(req, j))
 		return;
-	if (!j->match || !j->login.user_found || j->too_long) {
-		auth_gate_login_failed(&app->gate, req->arena, req->span, &j->login);
+	struct auth_login_rules rules = login_rules(app);
+	char *token = NULL;
+	int rc = auth_login_finish(&rules, req->arena, req->span, j->login, time(NULL), &token);
+	if (rc == CRAFT_EINVAL) {
 		reply_invalid_credentials(req);
 		return;
 	}
-	auth_gate_login_succeeded(&app->gate, req->arena, req->span, &j->login);
-	char *token = NULL;
-	if (auth_token_issue(app->keys.signing, &app->token, j->login.user.username,
-			     j->login.user.role, time(NULL), &token) != CRAFT_OK) {
+	if (rc) {
 		craft_reply_error(req, 500, "Cannot issue a token");
 		return;
 	}
@@ -270,11 +277,11 @@ static void login(craft_req *req)
 	}
 	struct bcrypt_job *j = craft_arena_calloc(req->arena, 1, sizeof(*j));
 	j->app = app;
-	j->password = password;
-	j->too_long = strlen(password) > AUTH_PASSWORD_MAX;
+	j->login = craft_arena_calloc(req->arena, 1, sizeof(*j->login));
+	struct auth_login_rules rules = login_rules(app);
 	long retry = 0;
-	int rc = auth_gate_login(&app->gate, req->arena, req->span, username, client_address(req),
-				 &j->login, &retry);
+	int rc = auth_login_begin(&rules, req->arena, req->span, username, password,
+				  client_address(req), j->login, &retry);
 	if (rc == CRAFT_ETOOBIG) {
 		reply_too_many(req, retry, "failed login attempts");
 		return;
@@ -287,8 +294,6 @@ static void login(craft_req *req)
 		craft_service_reply_db_error(req, rc);
 		return;
 	}
-	/* Unknown users cost one bcrypt too, so timing does not tell who exists. */
-	j->stored = j->login.user_found ? j->login.user.password_hash : app->dummy_hash;
 	start_bcrypt(req, app->bcrypt, j, login_finish);
 }
 
