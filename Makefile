@@ -1,6 +1,6 @@
 # Thin entry points; the work is done by the scripts in scripts/.
 #   make run | test | stop | build | unit | system | browser | status | logs
-#   make format | format-check | sanitize | bench | soak | fuzz | deploy-check | clean | distclean
+#   make format | format-check | lint | sanitize | bench | soak | fuzz | deploy-check | clean | distclean
 #   make images | compose-test
 .DEFAULT_GOAL := build
 SHELL := /bin/bash
@@ -8,7 +8,7 @@ SHELL := /bin/bash
 FORMAT_DIRS := lib services tools tests/unit fuzz
 FORMAT_FILES = find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h' \) -print0 2>/dev/null
 
-.PHONY: build run test stop status logs unit system browser format format-check sanitize \
+.PHONY: build run test stop status logs unit system browser format format-check lint sanitize \
 	bench soak fuzz deploy-check images compose-test clean distclean
 
 build:
@@ -54,6 +54,10 @@ format:
 format-check:
 	$(FORMAT_FILES) | xargs -0 -r clang-format --dry-run --Werror
 	scripts/check-banned.sh
+
+# clang-tidy over lib/, services/ and tools/ (.clang-tidy names the checks).
+lint:
+	scripts/lint.sh
 
 sanitize:
 	BUILD_DIR=build-sanitize CMAKE_BUILD_TYPE=Sanitize scripts/test.sh

@@ -88,8 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_require(json_object_size(obj) <= CRAFT_FORM_MAX_FIELDS, "field bound");
 	const char *key;
 	json_t *value;
-	json_object_foreach(obj, key, value)
-	{
+	json_object_foreach (obj, key, value) {
 		fuzz_require(json_is_string(value), "form values are strings");
 		fuzz_require(strlen(json_string_value(value)) == json_string_length(value),
 			     "form values hold no NUL");

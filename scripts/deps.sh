@@ -14,7 +14,7 @@ BUILD_RUN_PACKAGES=(
 	libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev libcurl4-openssl-dev zlib1g-dev
 	libssl-dev libcrypt-dev libcmocka-dev
 	postgresql-15 postgresql-client redis-server
-	curl procps iproute2 clang-format
+	curl procps iproute2 clang-format clang-tidy
 )
 BROWSER_PACKAGES=(chromium)
 # the bounded libFuzzer run that make test ends with

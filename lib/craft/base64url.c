@@ -107,7 +107,7 @@ int craft_base64url_decode(const char *in, size_t len, void *out, size_t out_siz
 	unsigned char *dst = out;
 	size_t need = craft_base64url_decoded_len(len);
 	size_t i = 0, o = 0;
-	int s[4];
+	int s[4] = {0};
 
 	if (len % 4 == 1)
 		return CRAFT_EINVAL;

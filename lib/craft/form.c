@@ -53,6 +53,7 @@ int craft_form_parse(const char *body, size_t len, json_t **out)
 			long vlen = decode(v, (size_t)(stop - v), buf);
 			json_t *val = vlen < 0 ? NULL : json_stringn(buf, (size_t)vlen);
 			if (!val)
+				/* NOLINTNEXTLINE(bugprone-branch-clone): two causes, one result */
 				rc = CRAFT_EINVAL; /* bad escape or invalid UTF-8 */
 			else if (json_object_get(obj, key))
 				json_decref(val);

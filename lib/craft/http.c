@@ -699,7 +699,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			/* A moderately large body is read and discarded so the client
 			 * sees the 413 instead of a reset while it is still sending;
 			 * a huge one is refused at once and the connection closed. */
-			if (declared > (long long)(srv->opts.max_body * DRAIN_FACTOR)) {
+			if (declared > (long long)srv->opts.max_body * DRAIN_FACTOR) {
 				craft_reply_error(req, 413, "Request body larger than %zu bytes",
 						  srv->opts.max_body);
 				return queue(req);
@@ -857,12 +857,12 @@ static int open_listener(const char *host, unsigned port, unsigned *bound, bool 
 		return -1;
 	}
 	freeaddrinfo(res);
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = {0};
 	socklen_t sl = sizeof(ss);
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	if (ss.ss_family == AF_INET)
 		*bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	else
+	else /* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): filled by getsockname */
 		*bound = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	return fd;
 }

@@ -120,7 +120,7 @@ int craft_httpc_new(const struct craft_httpc_options *opts, craft_httpc **out)
 	client->user_agent =
 	    craft_xstrdup(opts->user_agent ? opts->user_agent : DEFAULT_USER_AGENT);
 	client->tracer = opts->tracer;
-	client->all = craft_xcalloc(client->max_contexts, sizeof(*client->all));
+	client->all = craft_xcalloc(client->max_contexts, sizeof(struct context *));
 	*out = client;
 	return CRAFT_OK;
 }

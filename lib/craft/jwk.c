@@ -382,7 +382,8 @@ int craft_jwt_key_from_jwk(const json_t *jwk, craft_jwt_key **out, char *err, si
 	EVP_PKEY *pkey = NULL;
 	int rc;
 
-	if (!json_is_object(jwk) || !json_is_string(kty) || strcmp(json_string_value(kty), "RSA"))
+	if (!json_is_object(jwk) || !json_is_string(kty) ||
+	    strcmp(json_string_value(kty), "RSA") != 0)
 		return fail(err, err_len, CRAFT_EINVAL, "JWK is not an RSA key");
 	if (kid && (!json_is_string(kid) || !craft_jwt_internal_kid_valid(json_string_value(kid))))
 		return fail(err, err_len, CRAFT_EINVAL,
@@ -693,8 +694,7 @@ static int jwks_fill(craft_jwks *set, const json_t *keys, char *err, size_t err_
 	const json_t *jwk;
 	size_t i;
 
-	json_array_foreach(keys, i, jwk)
-	{
+	json_array_foreach (keys, i, jwk) {
 		craft_jwt_key *key = NULL;
 		if (jwks_entry_key(jwk, &key) != CRAFT_OK)
 			continue;

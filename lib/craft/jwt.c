@@ -107,6 +107,7 @@ int craft_jwt_sign(const craft_jwt_key *key, json_t *claims, char **out)
 	rc = craft_jws_sign_input(key, input, in_len, &sig);
 	if (rc != CRAFT_OK)
 		goto out;
+	/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): set on CRAFT_OK */
 	total = in_len + 1 + strlen(sig);
 	if (total > CRAFT_JWT_MAX_LEN) {
 		rc = CRAFT_ETOOBIG;
@@ -310,8 +311,7 @@ static bool audience_ok(const json_t *aud, const char *audience)
 	size_t i;
 
 	if (json_is_array(aud)) {
-		json_array_foreach(aud, i, item)
-		{
+		json_array_foreach (aud, i, item) {
 			if (string_equals(item, audience))
 				return true;
 		}

@@ -270,6 +270,7 @@ static bool read_boot_time(unsigned long long *btime)
 	char line[256];
 	bool found = false;
 	while (!found && fgets(line, sizeof(line), f))
+		/* NOLINTNEXTLINE(cert-err34-c): a number the kernel wrote */
 		found = sscanf(line, "btime %llu", btime) == 1;
 	fclose(f);
 	return found;
@@ -646,6 +647,7 @@ static bool read_statm(double *vsize, double *rss)
 	if (!f)
 		return false;
 	unsigned long long size = 0, resident = 0;
+	/* NOLINTNEXTLINE(cert-err34-c): numbers the kernel wrote */
 	bool ok = fscanf(f, "%llu %llu", &size, &resident) == 2;
 	fclose(f);
 	long page = sysconf(_SC_PAGESIZE);

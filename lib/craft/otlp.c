@@ -215,8 +215,7 @@ json_t *craft_otlp_resource(const craft_tracer *tracer, const char *resource_att
 	json_t *out = json_array();
 	const char *key;
 	json_t *value;
-	json_object_foreach(given, key, value)
-	{
+	json_object_foreach (given, key, value) {
 		json_array_append_new(
 		    out, json_pack("{s:s, s:{s:O}}", "key", key, "value", "stringValue", value));
 	}
@@ -362,8 +361,7 @@ static struct curl_slist *request_headers(const struct craft_otlp_options *o)
 	}
 	const char *key;
 	json_t *value;
-	json_object_foreach(pairs, key, value)
-	{
+	json_object_foreach (pairs, key, value) {
 		const char *v = json_string_value(value);
 		/* a header line cannot hold a line break or a colon in its name */
 		if (strpbrk(key, ":\r\n ") || strpbrk(v, "\r\n"))
@@ -465,7 +463,7 @@ static size_t take(craft_otlp *e, craft_span **batch)
 static void *exporter(void *arg)
 {
 	craft_otlp *e = arg;
-	craft_span **batch = craft_xcalloc(e->o.max_batch, sizeof(*batch));
+	craft_span **batch = craft_xcalloc(e->o.max_batch, sizeof(craft_span *));
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		if (!e->stopping && e->count < e->o.max_batch) {
@@ -528,7 +526,7 @@ int craft_otlp_start(craft_tracer *tracer, const struct craft_otlp_options *opts
 		snprintf(e->url, len, "%.*s/v1/traces", (int)n, opts->endpoint);
 	}
 	e->o.endpoint = e->o.traces_endpoint = e->o.headers = NULL;
-	e->ring = craft_xcalloc(e->o.max_queue, sizeof(*e->ring));
+	e->ring = craft_xcalloc(e->o.max_queue, sizeof(craft_span *));
 	instance_id(e->instance_id);
 	bool bad = false;
 	e->resource = craft_otlp_resource(tracer, opts->resource_attributes, opts->service_name_set,

@@ -598,7 +598,7 @@ int craft_redis_ping(craft_redis_pool *pool, const craft_span *parent)
 	redisReply *reply = NULL;
 	const char *argv[] = {"PING"};
 	int result = craft_redis_command(pool, arena, parent, &reply, 1, argv, NULL);
-	if (result == CRAFT_OK && !(reply->type == REDIS_REPLY_STATUS && reply->len == 4 &&
+	if (result == CRAFT_OK && !(reply && reply->type == REDIS_REPLY_STATUS && reply->len == 4 &&
 				    memcmp(reply->str, "PONG", 4) == 0))
 		result = CRAFT_EIO;
 	craft_arena_free(arena);

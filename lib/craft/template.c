@@ -434,8 +434,7 @@ static int render_section(const craft_template *t, size_t i, const struct frame 
 	}
 	size_t k;
 	json_t *item;
-	json_array_foreach(v, k, item)
-	{
+	json_array_foreach (v, k, item) {
 		struct frame f = {.value = item, .up = ctx};
 		int rc = render_nodes(t, i + 1, n->end, &f, r);
 		if (rc)
@@ -570,7 +569,7 @@ static int set_fill(craft_template_set *set, const struct craft_template_source 
 			return rc;
 		set->count++;
 	}
-	qsort(set->items, set->count, sizeof(*set->items), template_ptr_cmp);
+	qsort(set->items, set->count, sizeof(craft_template *), template_ptr_cmp);
 	for (size_t i = 1; i < set->count; i++)
 		if (template_ptr_cmp(&set->items[i - 1], &set->items[i]) == 0)
 			return set_error(err, err_len, CRAFT_EINVAL,
@@ -588,7 +587,7 @@ int craft_template_set_new(const struct craft_template_source *sources, size_t c
 		return set_error(err, err_len, CRAFT_ETOOBIG, "more than %d templates",
 				 CRAFT_TEMPLATE_SET_MAX);
 	craft_template_set *set = craft_xcalloc(1, sizeof(*set));
-	set->items = craft_xcalloc(count ? count : 1, sizeof(*set->items));
+	set->items = craft_xcalloc(count ? count : 1, sizeof(craft_template *));
 	int rc = set_fill(set, sources, count, err, err_len);
 	if (rc)
 		craft_template_set_free(set);

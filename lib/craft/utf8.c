@@ -108,7 +108,7 @@ json_t *craft_utf8_json_string(const char *s)
 	json_t *j = json_string(s ? s : "");
 	if (j)
 		return j;
-	char *fixed = craft_utf8_repair(s);
+	char *fixed = craft_utf8_repair(s ? s : "");
 	j = json_string(fixed ? fixed : "");
 	free(fixed);
 	return j;

@@ -14,7 +14,7 @@ int auth_token_issue(const craft_jwt_key *key, const struct auth_token_opts *opt
 	    craft_base64url_encode(id, sizeof(id), jti, sizeof(jti), NULL) != CRAFT_OK)
 		return CRAFT_EINTERNAL;
 	json_t *claims = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "sub", sub, "role", role,
-				   "iat", (json_int_t)now, "exp", (json_int_t)(now + opts->ttl_s),
+				   "iat", (json_int_t)now, "exp", (json_int_t)now + opts->ttl_s,
 				   "iss", opts->issuer, "jti", jti);
 	if (!claims)
 		return CRAFT_EINVAL;

@@ -111,8 +111,9 @@ static bool voted_for(json_t *mine, json_int_t id)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(mine, "origami_ids"), i,
-			   v) if (json_integer_value(v) == id) return true;
+	json_array_foreach (json_object_get(mine, "origami_ids"), i, v)
+		if (json_integer_value(v) == id)
+			return true;
 	return false;
 }
 

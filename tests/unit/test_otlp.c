@@ -16,8 +16,7 @@ static const char *attr(json_t *list, const char *key, const char *type)
 {
 	size_t i;
 	json_t *a;
-	json_array_foreach(list, i, a)
-	{
+	json_array_foreach (list, i, a) {
 		if (strcmp(json_string_value(json_object_get(a, "key")), key) == 0) {
 			json_t *v = json_object_get(json_object_get(a, "value"), type);
 			return json_is_string(v) ? json_string_value(v)
