@@ -10,6 +10,7 @@
 #include "craft/service_jwks.h"
 #include "craft/template.h"
 
+#include "gateway.h"
 #include "render_cache.h"
 #include "revalidate.h"
 #include "session.h"
@@ -41,8 +42,8 @@ struct frontend_app {
 	craft_template_set *templates;
 	struct static_files files;
 	struct session_options session;
-	struct craft_proxy_list proxies; /* TRUSTED_PROXIES, parsed */
-	char products[512], recommendation[512], voting[512], auth[512]; /* no trailing / */
+	struct craft_proxy_list proxies;        /* TRUSTED_PROXIES, parsed */
+	struct gateway gateway;                 /* the backends, their base URLs and calls */
 	struct reval_resource catalogue, daily; /* revalidated on every view */
 	struct reval_resource *revalidated[2];
 	struct reval_ticker ticker;

@@ -104,14 +104,6 @@ static const struct craft_config_field frontend_fields[] = {
      .help = "how often the status dashboard probes the backends"},
 };
 
-static void base_url(char *out, size_t len, const char *url)
-{
-	size_t n = strlen(url);
-	while (n > 0 && url[n - 1] == '/')
-		n--;
-	snprintf(out, len, "%.*s", (int)n, url);
-}
-
 static void collect_resource(void *ctx, double *v)
 {
 	struct reval_resource *r = ctx;
@@ -164,12 +156,48 @@ static void add_metrics(struct frontend_app *app)
 				    &app->pages);
 }
 
-/* A page that could not reach a backend marks it down on the dashboard. */
-static void reval_outcome(void *ctx, struct reval_resource *r, bool reached)
+/* What the catalogue and the origami of the day answered goes on the
+ * dashboard, judged like every other answer. */
+static void reval_outcome(void *ctx, struct reval_resource *r, const struct reval_answer *a)
 {
 	struct frontend_app *app = ctx;
-	if (!reached)
-		status_report_down(&app->status, r->base);
+	status_observe(&app->status, (enum backend_id)r->backend,
+		       backend_up(a->result, a->status, a->json));
+}
+
+/* The revalidated resources, their ticker and the status prober. */
+static int start_watchers(struct frontend_app *app, char *err, size_t err_len)
+{
+	const struct frontend_config *c = &app->cfg;
+	const struct gateway *g = &app->gateway;
+	char url[GATEWAY_URL_MAX + 64];
+	snprintf(url, sizeof(url), "%s/api/products", g->base[BACKEND_CATALOGUE]);
+	reval_init(&app->catalogue, app->http, url, "/api/products",
+		   (unsigned)c->backend_timeout_ms);
+	snprintf(url, sizeof(url), "%s/api/origami-of-the-day", g->base[BACKEND_RECOMMENDATION]);
+	reval_init(&app->daily, app->http, url, "/api/origami-of-the-day",
+		   (unsigned)c->backend_timeout_ms);
+	app->catalogue.backend = BACKEND_CATALOGUE;
+	app->daily.backend = BACKEND_RECOMMENDATION;
+	app->catalogue.on_outcome = app->daily.on_outcome = reval_outcome;
+	app->catalogue.outcome_ctx = app->daily.outcome_ctx = app;
+	render_cache_init(&app->pages);
+	app->revalidated[0] = &app->catalogue;
+	app->revalidated[1] = &app->daily;
+	if (reval_ticker_start(&app->ticker, app->revalidated, 2, REVAL_STALL_MS / 2)) {
+		snprintf(err, err_len, "cannot start the revalidation ticker");
+		return CRAFT_EIO;
+	}
+	const char *const bases[BACKEND_COUNT] = {g->base[0], g->base[1], g->base[2], g->base[3]};
+	unsigned probe_timeout = (unsigned)c->backend_timeout_ms;
+	if (probe_timeout > (unsigned)c->status_interval_ms)
+		probe_timeout = (unsigned)c->status_interval_ms;
+	if (status_start(&app->status, app->http, bases, (unsigned)c->status_interval_ms,
+			 probe_timeout)) {
+		snprintf(err, err_len, "cannot start the status prober");
+		return CRAFT_EIO;
+	}
+	return CRAFT_OK;
 }
 
 static int setup(void *ctx, char *err, size_t err_len)
@@ -180,10 +208,6 @@ static int setup(void *ctx, char *err, size_t err_len)
 					   CRAFT_ARRAY_LEN(frontend_fields), c, err, err_len);
 	if (rc)
 		return rc;
-	base_url(app->products, sizeof(app->products), c->products_url);
-	base_url(app->recommendation, sizeof(app->recommendation), c->recommendation_url);
-	base_url(app->voting, sizeof(app->voting),
-		 c->voting_url[0] ? c->voting_url : c->products_url);
 	char why[160];
 	if (craft_proxy_list_parse(c->trusted_proxies, &app->proxies, why, sizeof(why))) {
 		snprintf(err, err_len, "TRUSTED_PROXIES: %s", why);
@@ -211,39 +235,19 @@ static int setup(void *ctx, char *err, size_t err_len)
 	if ((rc = craft_service_open_jwks(&app->svc, &app->jwks_cfg, app->http, &app->jwks, err,
 					  err_len)))
 		return rc;
-	base_url(app->auth, sizeof(app->auth), app->jwks_cfg.auth_url);
+	const char *const bases[BACKEND_COUNT] = {
+	    [BACKEND_CATALOGUE] = c->products_url,
+	    [BACKEND_VOTING] = c->voting_url[0] ? c->voting_url : c->products_url,
+	    [BACKEND_RECOMMENDATION] = c->recommendation_url,
+	    [BACKEND_AUTHENTICATION] = app->jwks_cfg.auth_url};
+	gateway_init(&app->gateway, app->http, bases, (unsigned)c->backend_timeout_ms,
+		     c->internal_api_key, &app->status);
 	if ((rc = craft_httpc_loop_start(app->http, 0))) {
 		snprintf(err, err_len, "cannot start the HTTP client's event loop");
 		return rc;
 	}
-	char url[600];
-	snprintf(url, sizeof(url), "%s/api/products", app->products);
-	reval_init(&app->catalogue, app->http, url, "/api/products",
-		   (unsigned)c->backend_timeout_ms);
-	snprintf(url, sizeof(url), "%s/api/origami-of-the-day", app->recommendation);
-	reval_init(&app->daily, app->http, url, "/api/origami-of-the-day",
-		   (unsigned)c->backend_timeout_ms);
-	app->catalogue.base = app->products;
-	app->daily.base = app->recommendation;
-	app->catalogue.on_outcome = app->daily.on_outcome = reval_outcome;
-	app->catalogue.outcome_ctx = app->daily.outcome_ctx = app;
-	render_cache_init(&app->pages);
-	app->revalidated[0] = &app->catalogue;
-	app->revalidated[1] = &app->daily;
-	if ((rc = reval_ticker_start(&app->ticker, app->revalidated, 2, REVAL_STALL_MS / 2))) {
-		snprintf(err, err_len, "cannot start the revalidation ticker");
+	if ((rc = start_watchers(app, err, err_len)))
 		return rc;
-	}
-	const char *const bases[STATUS_COUNT] = {app->products, app->voting, app->recommendation,
-						 app->auth};
-	unsigned probe_timeout = (unsigned)c->backend_timeout_ms;
-	if (probe_timeout > (unsigned)c->status_interval_ms)
-		probe_timeout = (unsigned)c->status_interval_ms;
-	if ((rc = status_start(&app->status, app->http, bases, (unsigned)c->status_interval_ms,
-			       probe_timeout))) {
-		snprintf(err, err_len, "cannot start the status prober");
-		return rc;
-	}
 	app->ready = true;
 	add_metrics(app);
 	return CRAFT_OK;

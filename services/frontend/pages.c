@@ -1,7 +1,6 @@
 #include "pages.h"
 
 #include "app.h"
-#include "backends.h"
 
 #include "craft/buf.h"
 #include "craft/common.h"
@@ -177,9 +176,7 @@ struct page_job {
 	struct session_user user;
 	struct reval_waiter catalogue_w, daily_w;
 	struct reval_answer *catalogue, *daily;
-	struct craft_httpc_header mine_headers[2];
-	struct craft_httpc_request mine_req;
-	struct craft_httpc_response mine_resp;
+	struct gateway_exchange mine; /* the visitor's votes */
 };
 
 #define JOB_OF(ptr, member)                                                                        \
@@ -229,45 +226,27 @@ static void gather(craft_req *req, bool want_daily, craft_handler then)
 	atomic_init(&j->pending, 2 + (want_daily ? 1 : 0) + (j->logged_in ? 1 : 0));
 	req->state = j;
 	craft_arena_cleanup_add(req->arena, job_cleanup, j);
-	if (j->logged_in) { /* built now: the arena is the loop's once submitted */
-		j->mine_headers[0] =
-		    (struct craft_httpc_header){.name = "Accept", .value = "application/json"};
-		j->mine_headers[1] = (struct craft_httpc_header){
-		    .name = "Authorization",
-		    .value = craft_arena_sprintf(req->arena, "Bearer %s", j->user.token)};
-		j->mine_req = (struct craft_httpc_request){
-		    .method = CRAFT_HTTPC_GET,
-		    .url = craft_arena_sprintf(req->arena, "%s/api/votes/mine", app->products),
-		    .headers = j->mine_headers,
-		    .nheaders = 2,
-		    .url_template = "/api/votes/mine",
-		    .timeout_ms = (unsigned)app->cfg.backend_timeout_ms};
-	}
 	craft_req_suspend(req, then);
 	reval_get(&app->catalogue, &j->catalogue_w, req->span);
 	if (want_daily)
 		reval_get(&app->daily, &j->daily_w, req->span);
-	if (j->logged_in && craft_httpc_submit(app->http, req->arena, req->span, &j->mine_req,
-					       &j->mine_resp, 1, mine_done, j) != CRAFT_OK)
-		part_done(j);
+	if (j->logged_in) {
+		const struct gateway_call mine = {.backend = BACKEND_CATALOGUE,
+						  .path = "/api/votes/mine",
+						  .route = "/api/votes/mine",
+						  .bearer = j->user.token};
+		gateway_start(&app->gateway, req->arena, req->span, &mine, &j->mine, mine_done, j);
+	}
 	part_done(j); /* the starter's own hold */
 }
 
-static void json_cleanup(void *data)
-{
-	json_decref(data);
-}
-
 /* The visitor's votes as {"origami_ids": [...]}, or NULL. */
-static json_t *mine_json(craft_req *req, const struct page_job *j)
+static json_t *mine_json(craft_req *req, struct page_job *j)
 {
-	const struct craft_httpc_response *r = &j->mine_resp;
-	if (!j->logged_in || r->result != CRAFT_OK || r->status != 200 || !r->body_len)
+	if (!j->logged_in)
 		return NULL;
-	json_t *o = json_loadb(r->body, r->body_len, 0, NULL);
-	if (o)
-		craft_arena_cleanup_add(req->arena, json_cleanup, o);
-	return o;
+	const struct gateway_answer *a = gateway_answer(&j->mine, req->arena);
+	return a->status == 200 ? a->json : NULL;
 }
 
 static bool catalogue_ok(const struct page_job *j)
@@ -282,19 +261,15 @@ static bool daily_ok(const struct page_job *j)
 
 /* ---- the home page ---- */
 
-static void add_status(craft_req *req, json_t *ctx, const struct page_job *j)
+static void add_status(craft_req *req, json_t *ctx)
 {
 	struct frontend_app *app = req->app;
 	struct status_view v;
-	status_read(&app->status, &v);
-	/* This view's own calls are the freshest word on the two it made. */
-	v.up[STATUS_CATALOGUE] = catalogue_ok(j);
-	v.up[STATUS_RECOMMENDATION] =
-	    daily_ok(j) || (j->daily && j->daily->result == CRAFT_OK && j->daily->status == 404);
+	status_read(&app->status, &v); /* already holds this view's own answers */
 	json_t *status = json_array();
-	for (int i = 0; i < STATUS_COUNT; i++)
+	for (int i = 0; i < BACKEND_COUNT; i++)
 		json_array_append_new(
-		    status, json_pack("{s:s, s:b}", "name", status_names[i], "up", v.up[i]));
+		    status, json_pack("{s:s, s:b}", "name", backend_table[i].name, "up", v.up[i]));
 	json_object_set_new(ctx, "status", status);
 	char when[64] = "";
 	if (v.checked) {
@@ -306,7 +281,7 @@ static void add_status(craft_req *req, json_t *ctx, const struct page_job *j)
 	json_object_set_new(ctx, "status_checked", when[0] ? json_string(when) : json_null());
 }
 
-static void home_context(craft_req *req, const struct page_job *j, json_t *ctx, long page)
+static void home_context(craft_req *req, struct page_job *j, json_t *ctx, long page)
 {
 	bool catalogue = catalogue_ok(j);
 	json_t *pagination = json_object();
@@ -334,7 +309,7 @@ static void home_context(craft_req *req, const struct page_job *j, json_t *ctx, 
 				    json_string("The origami of the day is taking a break — "
 						"recommendations are unavailable right now."));
 	}
-	add_status(req, ctx, j);
+	add_status(req, ctx);
 }
 
 /* What an anonymous home page shows, as a render cache key; NULL when the
@@ -355,7 +330,7 @@ static const char *home_key(craft_req *req, const struct page_job *j, long page)
 static void home_render(craft_req *req)
 {
 	struct frontend_app *app = req->app;
-	const struct page_job *j = req->state;
+	struct page_job *j = req->state;
 	long page = page_number(req);
 	const char *key = home_key(req, j, page);
 	struct render_blob *hit = key ? render_cache_get(&app->pages, key) : NULL;
@@ -376,7 +351,7 @@ void page_home(craft_req *req)
 
 static void cards_render(craft_req *req)
 {
-	const struct page_job *j = req->state;
+	struct page_job *j = req->state;
 	if (!catalogue_ok(j)) {
 		craft_reply_error(req, 503, "The catalogue is unavailable");
 		return;

@@ -199,7 +199,7 @@ static void round_done(void *arg)
 	}
 	pthread_mutex_unlock(&r->mu);
 	if (r->on_outcome)
-		r->on_outcome(r->outcome_ctx, r, a->result == CRAFT_OK);
+		r->on_outcome(r->outcome_ctx, r, a);
 	round_finish(rd, a);
 	if (failed)
 		round_finish(failed, answer_new(CRAFT_EUNAVAIL, 0));

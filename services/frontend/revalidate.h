@@ -70,10 +70,10 @@ struct reval_resource {
 	char *url;
 	const char *route; /* span name, e.g. "/api/products" */
 	unsigned timeout_ms;
-	/* Told after each round whether the backend was reached (or NULL). */
-	void (*on_outcome)(void *ctx, struct reval_resource *r, bool reached);
+	/* Told each round's answer before the waiters are (or NULL). */
+	void (*on_outcome)(void *ctx, struct reval_resource *r, const struct reval_answer *a);
 	void *outcome_ctx;
-	const char *base; /* the backend's base URL, for on_outcome */
+	int backend; /* which backend answers, for on_outcome */
 
 	pthread_mutex_t mu;
 	struct reval_answer *kept; /* last 200 with an ETag */

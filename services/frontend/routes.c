@@ -3,7 +3,6 @@
  * form post (urlencoded, HTML preferred) gets a 303 back to a page, with any
  * message carried in the signed flash cookie. */
 #include "app.h"
-#include "backends.h"
 #include "pages.h"
 
 #include "craft/common.h"
@@ -11,17 +10,52 @@
 #include "craft/log.h"
 
 #include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 /* ---- request shape ---- */
 
+static bool starts_with_nocase(const char *s, const char *prefix)
+{
+	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
 static bool is_form(craft_req *req)
 {
 	const char *ct = craft_req_header(req, "Content-Type");
-	return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+	return ct && starts_with_nocase(ct, "application/x-www-form-urlencoded");
+}
+
+/* A plain-text reply of a literal. */
+static void reply_text(craft_req *req, unsigned status, const char *text)
+{
+	craft_reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* ---- backend calls ---- */
+
+static void call_over(void *arg)
+{
+	craft_req_resume(arg);
+}
+
+/* Suspend the request while `c` runs; `then` finds `flow` (which holds `x`)
+ * in req->state and reads the answer from `x`. */
+static void call_backend(craft_req *req, void *flow, struct gateway_exchange *x,
+			 const struct gateway_call *c, craft_handler then)
+{
+	struct frontend_app *app = req->app;
+	req->state = flow;
+	craft_req_suspend(req, then);
+	gateway_start(&app->gateway, req->arena, req->span, c, x, call_over, req);
+}
+
+/* The browser's address, for auth's per-client limits. */
+static const char *client_of(craft_req *req)
+{
+	struct frontend_app *app = req->app;
+	return craft_req_client_behind(req, &app->proxies);
 }
 
 /* A classic form post: urlencoded, and HTML preferred over JSON. */
@@ -159,6 +193,7 @@ static json_t *arena_json(craft_req *req, json_t *o)
 
 /* A login (or a registration followed by one) across its backend rounds. */
 struct auth_flow {
+	struct gateway_exchange x;
 	const char *username, *email, *password;
 	json_t *flash;       /* form state for an error page (arena-owned) */
 	const char *fail_to; /* where a failed form post goes back to */
@@ -170,24 +205,22 @@ static void login_answered(craft_req *req);
 /* Log in with auth; f->logged_in runs with the cookies set. */
 static void login_start(craft_req *req, struct auth_flow *f)
 {
-	struct frontend_app *app = req->app;
-	backends_set_note(req, f);
 	const char *copy = json_text(
 	    req, json_pack("{s:s, s:s}", "username", f->username, "password", f->password));
-	struct backend_call call = {.method = CRAFT_HTTPC_POST,
-				    .base = app->auth,
+	struct gateway_call call = {.backend = BACKEND_AUTHENTICATION,
+				    .method = CRAFT_HTTPC_POST,
 				    .path = "/api/auth/login",
 				    .route = "/api/auth/login",
 				    .json_body = copy,
-				    .internal = true};
-	backends_start(req, &call, 1, login_answered);
+				    .client = client_of(req)};
+	call_backend(req, f, &f->x, &call, login_answered);
 }
 
 static void login_answered(craft_req *req)
 {
 	struct frontend_app *app = req->app;
-	struct auth_flow *f = backends_note(req);
-	const struct backend_answer *a = &backends_answers(req)[0];
+	struct auth_flow *f = req->state;
+	const struct gateway_answer *a = gateway_answer(&f->x, req->arena);
 	if (a->status == 0 || a->status >= 500) {
 		auth_unavailable(req, f->flash, f->fail_to);
 		return;
@@ -261,8 +294,8 @@ static void registered_logged_in(craft_req *req, struct auth_flow *f, const char
 
 static void register_answered(craft_req *req)
 {
-	struct auth_flow *f = backends_note(req);
-	const struct backend_answer *a = &backends_answers(req)[0];
+	struct auth_flow *f = req->state;
+	const struct gateway_answer *a = gateway_answer(&f->x, req->arena);
 	if (a->status == 0 || a->status >= 500) {
 		auth_unavailable(req, f->flash, "/login#register");
 		return;
@@ -292,7 +325,6 @@ static void register_answered(craft_req *req)
 
 static void register_user(craft_req *req)
 {
-	struct frontend_app *app = req->app;
 	if (!check_origin(req))
 		return;
 	json_t *fields = read_fields(req);
@@ -311,16 +343,15 @@ static void register_user(craft_req *req)
 		       "/login#register", f->flash);
 		return;
 	}
-	backends_set_note(req, f);
 	const char *copy = json_text(req, json_pack("{s:s, s:s, s:s}", "username", f->username,
 						    "email", f->email, "password", f->password));
-	struct backend_call call = {.method = CRAFT_HTTPC_POST,
-				    .base = app->auth,
+	struct gateway_call call = {.backend = BACKEND_AUTHENTICATION,
+				    .method = CRAFT_HTTPC_POST,
 				    .path = "/api/auth/register",
 				    .route = "/api/auth/register",
 				    .json_body = copy,
-				    .internal = true};
-	backends_start(req, &call, 1, register_answered);
+				    .client = client_of(req)};
+	call_backend(req, f, &f->x, &call, register_answered);
 }
 
 static void logout(craft_req *req)
@@ -360,13 +391,13 @@ static void auth_user(craft_req *req)
 
 /* ---- pass-through to the backends ---- */
 
-static void pass_through(craft_req *req, const struct backend_answer *a, const char *what)
+static void pass_through(craft_req *req, const struct gateway_answer *a, enum backend_id backend)
 {
 	if (a->status == 0) {
-		craft_reply_json(
-		    req, 503,
-		    json_pack("{s:s}", "error",
-			      craft_arena_sprintf(req->arena, "%s unavailable", what)));
+		craft_reply_json(req, 503,
+				 json_pack("{s:s}", "error",
+					   craft_arena_sprintf(req->arena, "%s unavailable",
+							       backend_table[backend].service)));
 		return;
 	}
 	craft_reply_header(req, "Cache-Control", "no-store");
@@ -381,7 +412,7 @@ struct pass_job {
 	craft_req *req;
 	struct reval_waiter w;
 	struct reval_answer *answer;
-	const char *what;
+	enum backend_id backend;
 };
 
 static void pass_job_cleanup(void *data)
@@ -401,19 +432,19 @@ static void pass_job_reply(craft_req *req)
 {
 	struct pass_job *j = req->state;
 	const struct reval_answer *a = j->answer;
-	const struct backend_answer b = {.ok = a->ok,
+	const struct gateway_answer b = {.ok = a->ok,
 					 .status = a->result == CRAFT_OK ? a->status : 0,
 					 .body = a->body,
 					 .body_len = a->body_len,
 					 .content_type = a->content_type};
-	pass_through(req, &b, j->what);
+	pass_through(req, &b, j->backend);
 }
 
-static void pass_shared(craft_req *req, struct reval_resource *r, const char *what)
+static void pass_shared(craft_req *req, struct reval_resource *r)
 {
 	struct pass_job *j = craft_arena_calloc(req->arena, 1, sizeof(*j));
 	j->req = req;
-	j->what = what;
+	j->backend = (enum backend_id)r->backend;
 	j->w.done = pass_job_done;
 	req->state = j;
 	craft_arena_cleanup_add(req->arena, pass_job_cleanup, j);
@@ -424,18 +455,24 @@ static void pass_shared(craft_req *req, struct reval_resource *r, const char *wh
 static void products(craft_req *req)
 {
 	struct frontend_app *app = req->app;
-	pass_shared(req, &app->catalogue, "Catalogue service");
+	pass_shared(req, &app->catalogue);
 }
 
 static void daily(craft_req *req)
 {
 	struct frontend_app *app = req->app;
-	pass_shared(req, &app->daily, "Recommendation service");
+	pass_shared(req, &app->daily);
 }
+
+/* One call whose answer is passed through as it is. */
+struct pass_call {
+	struct gateway_exchange x;
+};
 
 static void votes_answered(craft_req *req)
 {
-	pass_through(req, &backends_answers(req)[0], "Voting service");
+	struct pass_call *p = req->state;
+	pass_through(req, gateway_answer(&p->x, req->arena), BACKEND_VOTING);
 }
 
 static void votes(craft_req *req)
@@ -446,12 +483,13 @@ static void votes(craft_req *req)
 		return;
 	struct session_user u;
 	bool in = session_user(req, app->jwks, &app->session, &u);
-	struct backend_call c = {.base = app->voting,
+	struct pass_call *p = craft_arena_calloc(req->arena, 1, sizeof(*p));
+	struct gateway_call c = {.backend = BACKEND_VOTING,
 				 .path =
 				     craft_arena_sprintf(req->arena, "/api/origamis/%ld/votes", id),
 				 .route = "/api/origamis/{id}/votes",
 				 .bearer = in ? u.token : NULL};
-	backends_start(req, &c, 1, votes_answered);
+	call_backend(req, p, &p->x, &c, votes_answered);
 }
 
 /* A path to put in our own Location: local, and nothing a browser could read
@@ -486,6 +524,7 @@ static const char *back_to_card(craft_req *req, long id)
 
 /* A vote or a withdrawal across its backend round. */
 struct vote_flow {
+	struct gateway_exchange x;
 	long id;
 	bool add;
 };
@@ -493,8 +532,8 @@ struct vote_flow {
 static void vote_answered(craft_req *req)
 {
 	struct frontend_app *app = req->app;
-	const struct vote_flow *v = backends_note(req);
-	const struct backend_answer *a = &backends_answers(req)[0];
+	struct vote_flow *v = req->state;
+	const struct gateway_answer *a = gateway_answer(&v->x, req->arena);
 	bool add = v->add;
 	/* A 401 from product for a token this frontend verified is not the token's
 	 * fault (product may not have fetched a new key yet): the cookies stay. */
@@ -509,22 +548,19 @@ static void vote_answered(craft_req *req)
 		return;
 	}
 	if (a->status == 0) {
-		craft_reply(req, 503, "text/plain; charset=utf-8", "Voting service unavailable",
-			    26);
+		reply_text(req, 503, "Voting service unavailable");
 		return;
 	}
 	craft_reply_header(req, "Cache-Control", "no-store");
 	if (wants_json(req) || !a->ok) {
 		if (!a->ok && !wants_json(req) && a->status == 401) {
-			craft_reply(req, 401, "text/plain; charset=utf-8",
-				    "Authentication required", 23);
+			reply_text(req, 401, "Authentication required");
 			return;
 		}
-		pass_through(req, a, "Voting service");
+		pass_through(req, a, BACKEND_VOTING);
 		return;
 	}
-	const char *text = add ? "Vote recorded!" : "Vote withdrawn";
-	craft_reply(req, 200, "text/plain; charset=utf-8", text, strlen(text));
+	reply_text(req, 200, add ? "Vote recorded!" : "Vote withdrawn");
 }
 
 /* A vote from a session whose token cannot be checked right now (auth's keys
@@ -544,7 +580,7 @@ static void reply_unverifiable(craft_req *req, long id)
 	if (wants_json(req))
 		craft_reply_json(req, 503, json_pack("{s:s}", "error", msg));
 	else
-		craft_reply(req, 503, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
+		reply_text(req, 503, msg);
 }
 
 static void change_vote(craft_req *req, bool add)
@@ -567,22 +603,20 @@ static void change_vote(craft_req *req, bool add)
 			craft_reply_json(req, 401,
 					 json_pack("{s:s}", "error", "Authentication required"));
 		} else {
-			craft_reply(req, 401, "text/plain; charset=utf-8",
-				    "Authentication required", 23);
+			reply_text(req, 401, "Authentication required");
 		}
 		return;
 	}
 	struct vote_flow *v = craft_arena_calloc(req->arena, 1, sizeof(*v));
 	v->id = id;
 	v->add = add;
-	backends_set_note(req, v);
-	struct backend_call c = {.method = add ? CRAFT_HTTPC_POST : CRAFT_HTTPC_DELETE,
-				 .base = app->voting,
+	struct gateway_call c = {.backend = BACKEND_VOTING,
+				 .method = add ? CRAFT_HTTPC_POST : CRAFT_HTTPC_DELETE,
 				 .path =
 				     craft_arena_sprintf(req->arena, "/api/origamis/%ld/vote", id),
 				 .route = "/api/origamis/{id}/vote",
 				 .bearer = u.token};
-	backends_start(req, &c, 1, vote_answered);
+	call_backend(req, v, &v->x, &c, vote_answered);
 }
 
 static void vote(craft_req *req)
@@ -613,43 +647,46 @@ static void service_status(craft_req *req)
 	struct status_view v;
 	status_read(&app->status, &v);
 	json_t *body = json_object();
-	for (int i = 0; i < STATUS_COUNT; i++)
-		json_object_set_new(body, status_names[i], json_string(v.up[i] ? "up" : "down"));
+	for (int i = 0; i < BACKEND_COUNT; i++)
+		json_object_set_new(body, backend_table[i].name,
+				    json_string(v.up[i] ? "up" : "down"));
 	craft_reply_header(req, "Cache-Control", "no-store");
 	craft_reply_json(req, 200, body);
 }
 
+/* One backend's own status route, judged by the one rule. */
+struct status_call {
+	struct gateway_exchange x;
+};
+
 static void one_status_answered(craft_req *req)
 {
-	const char *name = backends_note(req);
-	const struct backend_answer *a = &backends_answers(req)[0];
-	const char *s = json_string_value(json_object_get(a->json, "status"));
-	bool up = a->ok && (!s || strcmp(s, "degraded") != 0);
+	struct status_call *sc = req->state;
+	const struct gateway_answer *a = gateway_answer(&sc->x, req->arena);
+	bool up = a->up;
 	craft_reply_header(req, "Cache-Control", "no-store");
 	craft_reply_json(req, 200,
 			 json_pack("{s:s, s:s}", "status", up ? "up" : "down", "message",
-				   craft_arena_sprintf(req->arena, "%s is %s", name,
+				   craft_arena_sprintf(req->arena, "%s is %s",
+						       backend_table[sc->x.backend].service,
 						       up ? "operational" : "unavailable")));
 }
 
-static void one_status(craft_req *req, const char *base, const char *path, const char *name)
+static void one_status(craft_req *req, enum backend_id backend, const char *path)
 {
-	backends_set_note(req, (void *)(uintptr_t)name);
-	struct backend_call c = {.base = base, .path = path, .route = path};
-	backends_start(req, &c, 1, one_status_answered);
+	struct status_call *sc = craft_arena_calloc(req->arena, 1, sizeof(*sc));
+	struct gateway_call c = {.backend = backend, .path = path, .route = path};
+	call_backend(req, sc, &sc->x, &c, one_status_answered);
 }
 
 static void recommendation_status(craft_req *req)
 {
-	struct frontend_app *app = req->app;
-	one_status(req, app->recommendation, "/api/recommendation-status",
-		   "Recommendation service");
+	one_status(req, BACKEND_RECOMMENDATION, "/api/recommendation-status");
 }
 
 static void voting_status(craft_req *req)
 {
-	struct frontend_app *app = req->app;
-	one_status(req, app->voting, "/health", "Voting service");
+	one_status(req, BACKEND_VOTING, "/health");
 }
 
 bool frontend_health(void *ctx, craft_req *req, json_t *checks, json_t *health)
