@@ -18,13 +18,15 @@ build:
 run:
 	scripts/run.sh
 
-# Every test: unit, system and browser (scripts/test.sh), the hardening of the
-# built binaries, what each binary links, the offline deployment checks, and a bounded libFuzzer run
+# Every test: unit, system and browser (scripts/test.sh), clang-tidy over the
+# sources it built (scripts/lint.sh), the hardening of the built binaries, what
+# each binary links, the offline deployment checks, and a bounded libFuzzer run
 # (TEST_FUZZ_SECONDS per target).
 TEST_FUZZ_SECONDS ?= 10
 test:
 	scripts/check-banned.sh
 	scripts/test.sh
+	scripts/lint.sh
 	scripts/check-hardening.sh
 	scripts/check-links.sh
 	scripts/deploy-check.sh

@@ -159,7 +159,7 @@ static int item_from_redis(struct product_cache *c, craft_arena *a, const craft_
 	redisReply *r = NULL;
 	int rc = craft_redis_command(c->redis, a, s, &r, 2, argv, NULL);
 	if (read_ok(c, rc) && r->type == REDIS_REPLY_STRING &&
-	    product_entry_item(r->str, r->len, &out->version, &out->json, &out->len) == 0) {
+	    product_entry_item(r->str, r->len, &out->version, &out->json, &out->len) == CRAFT_OK) {
 		atomic_fetch_add(&c->hits, 1);
 		return out->len ? CRAFT_OK : CRAFT_ENOTFOUND;
 	}
@@ -281,7 +281,7 @@ static int list_entry(struct product_cache *c, craft_arena *a, const craft_span 
 		if (!read_ok(c, rc))
 			return CRAFT_EIO;
 	}
-	if (r->type != REDIS_REPLY_STRING || product_entry_list(r->str, r->len, e) != 0)
+	if (r->type != REDIS_REPLY_STRING || product_entry_list(r->str, r->len, e) != CRAFT_OK)
 		return CRAFT_EIO;
 	return CRAFT_OK;
 }
@@ -308,7 +308,7 @@ int product_cache_list_peek(struct product_cache *c, craft_arena *a, const craft
 	struct product_list_entry e;
 	int rc = craft_redis_command(c->redis, a, s, &r, 2, get, NULL);
 	if (!read_ok(c, rc) || r->type != REDIS_REPLY_STRING ||
-	    product_entry_list(r->str, r->len, &e) != 0 || !e.valid)
+	    product_entry_list(r->str, r->len, &e) != CRAFT_OK || !e.valid)
 		return CRAFT_EUNAVAIL;
 	return list_hit(c, &e, out);
 }

@@ -15,22 +15,22 @@ int product_entry_item(const char *s, size_t len, long long *version, const char
 	size_t i = 0;
 	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
 		if (v > (LLONG_MAX - 9) / 10)
-			return -1;
+			return CRAFT_EINVAL;
 		v = v * 10 + (s[i] - '0');
 	}
 	if (i == 0 || i >= len || s[i] != '|')
-		return -1;
+		return CRAFT_EINVAL;
 	*version = v;
 	*payload = s + i + 1;
 	*payload_len = len - i - 1;
-	return 0;
+	return CRAFT_OK;
 }
 
 int product_entry_list(const char *s, size_t len, struct product_list_entry *out)
 {
 	const char *bar = memchr(s, '|', len);
 	if (!bar || bar == s || (size_t)(bar - s) >= PRODUCT_TOKEN_MAX)
-		return -1;
+		return CRAFT_EINVAL;
 	out->gen = s;
 	out->gen_len = (size_t)(bar - s);
 	out->valid = false;
@@ -39,16 +39,16 @@ int product_entry_list(const char *s, size_t len, struct product_list_entry *out
 	const char *rest = bar + 1;
 	size_t rest_len = len - out->gen_len - 1;
 	if (rest_len == 0)
-		return 0;
+		return CRAFT_OK;
 	const char *bar2 = memchr(rest, '|', rest_len);
 	if (!bar2 || bar2 == rest || (size_t)(bar2 - rest) >= PRODUCT_ETAG_MAX)
-		return -1;
+		return CRAFT_EINVAL;
 	out->valid = true;
 	out->etag = rest;
 	out->etag_len = (size_t)(bar2 - rest);
 	out->json = bar2 + 1;
 	out->json_len = rest_len - out->etag_len - 1;
-	return 0;
+	return CRAFT_OK;
 }
 
 void product_etag_item(char out[PRODUCT_ETAG_MAX], long long version)

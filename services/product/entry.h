@@ -25,8 +25,9 @@
 #define PRODUCT_ETAG_MAX  48 /* quotes, a letter, 32 hex digits or a version, NUL */
 #define PRODUCT_TOKEN_MAX 48 /* a list generation, NUL included */
 
-/* Split a product entry. 0 with *version and the payload (*payload points
- * into `s`, *payload_len 0 for a deleted product); -1 when malformed. */
+/* Split a product entry. CRAFT_OK with *version and the payload (*payload
+ * points into `s`, *payload_len 0 for a deleted product); CRAFT_EINVAL when
+ * malformed. */
 int product_entry_item(const char *s, size_t len, long long *version, const char **payload,
 		       size_t *payload_len);
 
@@ -41,7 +42,7 @@ struct product_list_entry {
 	size_t json_len;
 };
 
-/* Split a list entry. 0, or -1 when malformed (no generation, an empty or
+/* Split a list entry. CRAFT_OK, or CRAFT_EINVAL when malformed (no generation, an empty or
  * oversized one, or a filled entry without its ETag). */
 int product_entry_list(const char *s, size_t len, struct product_list_entry *out);
 
