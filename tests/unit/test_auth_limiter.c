@@ -7,13 +7,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
+
+#include "support.h"
 
 #include "craft/arena.h"
 #include "craft/common.h"
@@ -40,18 +39,6 @@ static void test_account_names(void **state)
 	assert_string_not_equal(auth_limiter_account(a, 0, "\xc3\x84"),
 				auth_limiter_account(a, 0, "\xc3\xa4"));
 	craft_arena_free(a);
-}
-
-static unsigned closed_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	socklen_t sl = sizeof(sa);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
 }
 
 static craft_redis_pool *pool_on(unsigned port)
@@ -82,7 +69,7 @@ static struct auth_limiter limiter_on(craft_redis_pool *pool)
 static void test_fails_open_without_redis(void **state)
 {
 	(void)state;
-	craft_redis_pool *pool = pool_on(closed_port());
+	craft_redis_pool *pool = pool_on(support_closed_port());
 	struct auth_limiter l = limiter_on(pool);
 	craft_arena *a = craft_arena_new(0);
 	long retry = -1;
@@ -98,25 +85,24 @@ static void test_fails_open_without_redis(void **state)
 
 /* ---- a real Redis ---- */
 
-static unsigned live_port(void)
-{
-	const char *p = getenv("CRAFT_TEST_REDIS_PORT");
-	long port = p && *p ? strtol(p, NULL, 10) : 0;
-	return port > 0 && port < 65536 ? (unsigned)port : 0;
-}
-
 static void del(craft_redis_pool *pool, craft_arena *a, const char *key)
 {
 	const char *argv[] = {"DEL", key};
 	craft_redis_command(pool, a, NULL, NULL, 2, argv, NULL);
 }
 
+/* The limiter over the stack's Redis, or a skip when there is none. */
+static craft_redis_pool *live_pool(void)
+{
+	if (!support_redis_port())
+		skip();
+	return pool_on(support_redis_port());
+}
+
 static void test_login_waits(void **state)
 {
 	(void)state;
-	if (!live_port())
-		skip();
-	craft_redis_pool *pool = pool_on(live_port());
+	craft_redis_pool *pool = live_pool();
 	struct auth_limiter l = limiter_on(pool);
 	craft_arena *a = craft_arena_new(0);
 	const char *client = craft_arena_sprintf(a, "unit-%ld-a", (long)getpid());
@@ -149,9 +135,7 @@ static void test_login_waits(void **state)
 static void test_registration_quota(void **state)
 {
 	(void)state;
-	if (!live_port())
-		skip();
-	craft_redis_pool *pool = pool_on(live_port());
+	craft_redis_pool *pool = live_pool();
 	struct auth_limiter l = limiter_on(pool);
 	craft_arena *a = craft_arena_new(0);
 	const char *client = craft_arena_sprintf(a, "unit-%ld-r", (long)getpid());

@@ -28,6 +28,8 @@
 #include "frontend/gateway.h"
 #include "frontend/status.h"
 
+#include "support.h"
+
 /* ---- the rule and the table ---- */
 
 static void test_rule(void **state)
@@ -109,19 +111,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	return ret;
 }
 
-/* A port nothing listens on (bound, then closed). */
-static unsigned closed_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	socklen_t sl = sizeof(sa);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 struct fixture {
 	struct MHD_Daemon *daemon;
 	craft_httpc *http;
@@ -145,7 +134,8 @@ static int setup(void **state)
 	snprintf(fx->bases[BACKEND_CATALOGUE], 64, "http://127.0.0.1:%u/", port);
 	snprintf(fx->bases[BACKEND_VOTING], 64, "http://127.0.0.1:%u", port);
 	snprintf(fx->bases[BACKEND_RECOMMENDATION], 64, "http://localhost:%u", port);
-	snprintf(fx->bases[BACKEND_AUTHENTICATION], 64, "http://127.0.0.1:%u", closed_port());
+	snprintf(fx->bases[BACKEND_AUTHENTICATION], 64, "http://127.0.0.1:%u",
+		 support_closed_port());
 	struct craft_httpc_options opts = {.timeout_ms = 2000, .connect_timeout_ms = 500};
 	assert_int_equal(craft_httpc_new(&opts, &fx->http), 0);
 	assert_int_equal(craft_httpc_loop_start(fx->http, 0), 0);

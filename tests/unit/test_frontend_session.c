@@ -195,14 +195,22 @@ static void pair_of(const char *set_cookie, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)strcspn(set_cookie, ";"), set_cookie);
 }
 
+/* GET `route` with options `o` (NULL: plain) and up to two headers; the body. */
+static const char *ask(const char *route, const char *o, const char *h1, const char *h2,
+		       struct resp *r)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "%s%s%s", route, o ? "?o=" : "", o ? o : "");
+	get(path, h1, h2, r);
+	return r->body;
+}
+
 /* Take the flash `cookie` ("flash=...") with options `o`; the body. */
 static const char *take_with(const char *cookie, const char *o, struct resp *r)
 {
-	char header[1200], path[64];
+	char header[1200];
 	snprintf(header, sizeof(header), "Cookie: %s", cookie);
-	snprintf(path, sizeof(path), "/take%s%s", o ? "?o=" : "", o ? o : "");
-	get(path, header, NULL, r);
-	return r->body;
+	return ask("/take", o, header, NULL, r);
 }
 
 static void test_flash_round_trip(void **state)
@@ -280,10 +288,7 @@ static void test_session_cookies(void **state)
 
 static const char *origin(const char *o, const char *h1, const char *h2, struct resp *r)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/same-origin%s%s", o ? "?o=" : "", o ? o : "");
-	get(path, h1, h2, r);
-	return r->body;
+	return ask("/same-origin", o, h1, h2, r);
 }
 
 static void test_same_origin(void **state)

@@ -25,6 +25,8 @@
 #include "product/repr.h"
 #include "product/store.h"
 
+#include "support.h"
+
 struct fixture {
 	craft_pg_pool *pg;
 	craft_redis_pool *redis;
@@ -32,31 +34,19 @@ struct fixture {
 	craft_arena *arena;
 };
 
-static unsigned redis_port(void)
-{
-	const char *p = getenv("CRAFT_TEST_REDIS_PORT");
-	long port = p && *p ? strtol(p, NULL, 10) : 0;
-	return port > 0 && port < 65536 ? (unsigned)port : 0;
-}
-
-static const char *db_url(void)
-{
-	const char *url = getenv("CRAFT_TEST_DATABASE_URL");
-	return url && *url ? url : NULL;
-}
-
 static int setup(void **state)
 {
-	if (!redis_port() || !db_url()) {
+	if (!support_redis_port() || !support_database_url()) {
 		*state = NULL;
 		return 0;
 	}
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct craft_pg_options po = {.conninfo = db_url(), .size = 2, .connect_timeout_s = 2};
+	struct craft_pg_options po = {
+	    .conninfo = support_database_url(), .size = 2, .connect_timeout_s = 2};
 	assert_int_equal(craft_pg_pool_new(&po, product_store_stmts, product_store_nstmts, &fx->pg),
 			 CRAFT_OK);
 	struct craft_redis_options ro = {.host = "127.0.0.1",
-					 .port = redis_port(),
+					 .port = support_redis_port(),
 					 .size = 2,
 					 .connect_timeout_ms = 500,
 					 .command_timeout_ms = 2000,
