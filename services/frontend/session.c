@@ -162,10 +162,10 @@ bool session_url_is_ours(craft_req *req, const struct session_options *o, const 
 	if (!host)
 		return false;
 	const char *rest = NULL;
-	if (strncmp(url, "http://", 7) == 0)
-		rest = url + 7;
-	else if (strncmp(url, "https://", 8) == 0)
-		rest = url + 8;
+	static const char *const schemes[] = {"http://", "https://"};
+	for (size_t i = 0; !rest && i < CRAFT_ARRAY_LEN(schemes); i++)
+		if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+			rest = url + strlen(schemes[i]);
 	if (!rest)
 		return false;
 	size_t n = strlen(host);

@@ -208,13 +208,18 @@ static bool safe_path(const char *p)
 	return true;
 }
 
+/* `s` past `prefix`, or NULL when it does not start with it. */
+static const char *after(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
 const struct static_file *static_lookup(const struct static_files *files, const char *path)
 {
-	const char *rel = path;
-	if (strncmp(rel, "/static/", 8) == 0)
-		rel += 8;
-	else if (rel[0] == '/')
-		rel += 1;
+	const char *rel = after(path, "/static/");
+	if (!rel)
+		rel = path[0] == '/' ? path + 1 : path;
 	if (!safe_path(rel))
 		return NULL;
 	struct static_file key = {.path = (char *)(uintptr_t)rel};
@@ -229,13 +234,13 @@ static bool accepts_gzip(const char *ae)
 	const char *g = strcasestr(ae, "gzip");
 	if (!g)
 		return false;
-	const char *q = g + 4;
+	const char *q = g + strlen("gzip");
 	while (*q == ' ')
 		q++;
 	if (*q == ';') {
 		const char *qv = strstr(q, "q=");
-		if (qv && (strncmp(qv + 2, "0,", 2) == 0 || strcmp(qv + 2, "0") == 0 ||
-			   strncmp(qv + 2, "0.0", 3) == 0))
+		qv = qv ? after(qv, "q=") : NULL;
+		if (qv && (after(qv, "0,") || strcmp(qv, "0") == 0 || after(qv, "0.0")))
 			return false;
 	}
 	return true;
@@ -252,7 +257,7 @@ static bool etag_matches(const char *inm, const char *etag)
 
 void static_reply(craft_req *req, const struct static_file *f)
 {
-	bool fingerprinted = strncmp(f->path, "images/", 7) == 0;
+	bool fingerprinted = after(f->path, "images/") != NULL;
 	craft_reply_header(req, "ETag", f->etag);
 	craft_reply_header(req, "Cache-Control",
 			   fingerprinted ? "public, max-age=86400"
