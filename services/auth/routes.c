@@ -19,6 +19,8 @@
 #include <strings.h>
 #include <time.h>
 
+#define BEARER "Bearer " /* the scheme of an Authorization header */
+
 /* One bcrypt run, hashing or checking, done on a worker queue. */
 struct bcrypt_job {
 	struct auth_app *app;
@@ -304,11 +306,11 @@ static void status(craft_req *req)
 	struct auth_app *app = req->app;
 	craft_reply_header(req, "Cache-Control", "no-store");
 	const char *authz = craft_req_header(req, "Authorization");
-	if (!authz || strncasecmp(authz, "Bearer ", 7) != 0) {
+	if (!authz || strncasecmp(authz, BEARER, sizeof(BEARER) - 1) != 0) {
 		craft_reply_json(req, 200, json_pack("{s:b}", "authenticated", 0));
 		return;
 	}
-	const char *token = authz + 7;
+	const char *token = authz + sizeof(BEARER) - 1;
 	while (*token == ' ')
 		token++;
 	struct craft_jwt_claims claims;

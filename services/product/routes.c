@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define BEARER "Bearer " /* the scheme of an Authorization header */
+
 static void reply_not_found(craft_req *req, long id)
 {
 	craft_reply_error(req, 404, "Origami %ld not found", id);
@@ -31,9 +33,9 @@ static int read_caller(craft_req *req, struct product_caller *caller, const char
 {
 	struct product_app *app = req->app;
 	const char *authz = craft_req_header(req, "Authorization");
-	if (!authz || strncasecmp(authz, "Bearer ", 7) != 0)
+	if (!authz || strncasecmp(authz, BEARER, sizeof(BEARER) - 1) != 0)
 		return CRAFT_ENOTFOUND;
-	const char *token = authz + 7;
+	const char *token = authz + sizeof(BEARER) - 1;
 	while (*token == ' ')
 		token++;
 	struct craft_jwt_claims *claims = craft_arena_calloc(req->arena, 1, sizeof(*claims));
